@@ -1,0 +1,11 @@
+"""The course library: code the chapters share, each module tested in tests/.
+
+- ``lib.config``: the tiny/full switch, settings per mode, the banner, seeding;
+- ``lib.data``: the book's split (``make_subset``), datasets, real-data download, bad-image checks;
+- ``lib.toy_pets``: the generated toy dataset and its part masks (also reachable from ``lib.data``);
+- ``lib.models``: the mini Xception and the naive convnet;
+- ``lib.train``: training with the mode's settings (``python -m lib.train``);
+- ``lib.checks``: self-checks for the exercises;
+- ``lib.plots``: figures the chapters share;
+- ``lib.files``: folders built aside and renamed into place.
+"""
