@@ -1,0 +1,43 @@
+import json
+
+import keras
+import pytest
+
+from lib import config, train
+
+
+@pytest.mark.parametrize("gpu, flags, policy", [
+    (True, "avx2", "mixed_float16"),
+    (False, "avx512f avx512_bf16", "mixed_bfloat16"),
+    (False, "amx_bf16 amx_tile", "mixed_bfloat16"),
+    (False, "avx2 fma", "float32"),
+])
+def test_precision_policy_follows_the_hardware(gpu, flags, policy):
+    assert train.precision_policy_for(gpu, flags) == policy
+
+
+def test_train_keeps_the_best_checkpoint(toy_subsets, tmp_path):
+    from lib import data
+
+    tiny = config.settings_for("tiny")
+    datasets = data.load_datasets(toy_subsets, 48, 8)
+    settings = config.Settings(**{**tiny.__dict__, "image_size": 48})
+    run = train.train(train.build_for(settings), datasets[0], datasets[1], epochs=2,
+                      checkpoint_path=tmp_path / "best.keras", verbose=0)
+    assert set(run.history) >= {"loss", "accuracy", "val_loss", "val_accuracy"} and len(run.history["loss"]) == 2
+    assert run.train_seconds > 0
+    reloaded = keras.models.load_model(tmp_path / "best.keras")
+    assert reloaded.count_params() == 721_857
+
+
+def test_tiny_mode_learns(data_root, monkeypatch, capsys):
+    """The promise of tiny mode: the course's mini Xception reaches 80% validation accuracy.
+
+    Its training time is printed (the JSON line), not asserted: timings belong in benchmarks.
+    """
+    monkeypatch.setenv("COURSE_MODE", "tiny")
+    config.current_settings.cache_clear()
+    summary = train.main()
+    printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert printed == summary and summary["mode"] == "tiny"
+    assert summary["val_accuracy"] >= 0.8 and summary["test_accuracy"] >= 0.8
