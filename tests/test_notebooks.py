@@ -1,0 +1,63 @@
+"""The chapters' form: clean outputs, the Pythia sections, small cells, and checked exercises.
+
+nbval (configured in pyproject.toml) runs every notebook; these tests check what running cannot.
+"""
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
+MAX_CELL_LINES = 15
+
+
+@pytest.fixture(params=NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def notebook(request):
+    return nbformat.read(request.param, as_version=4)
+
+
+def code_cells(nb):
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "notebooks/ holds the chapters"
+
+
+def test_outputs_are_cleared(notebook):
+    for cell in code_cells(notebook):
+        assert cell.outputs == [] and cell.execution_count is None, cell.source[:60]
+
+
+def test_kernel_is_python3(notebook):
+    assert notebook.metadata.kernelspec.name == "python3"
+
+
+def test_first_code_cell_prints_the_mode_banner(notebook):
+    assert "print(config.banner())" in code_cells(notebook)[0].source
+
+
+def test_pythia_sections(notebook):
+    headings = [line for c in notebook.cells if c.cell_type == "markdown" for line in c.source.splitlines()
+                if line.startswith("## ")]
+    for section in ("## Overview", "## Prerequisites", "## Imports", "## Summary", "## Resources"):
+        assert section in headings
+
+
+def test_cells_stay_short(notebook):
+    for cell in code_cells(notebook):
+        assert len(cell.source.splitlines()) <= MAX_CELL_LINES, cell.source[:80]
+
+
+def test_every_exercise_has_a_checked_solution(notebook):
+    """Between {solution-start} and {solution-end}, some code cell must call a lib.checks function."""
+    exercises = [m for c in notebook.cells if c.cell_type == "markdown"
+                 for m in re.findall(r"```\{exercise\}.*?:label: (\S+)", c.source, flags=re.S)]
+    assert exercises, "every chapter has exercises"
+    for label in exercises:
+        start = next(i for i, c in enumerate(notebook.cells) if f"{{solution-start}} {label}" in c.source)
+        end = next(i for i, c in enumerate(notebook.cells) if i > start and "{solution-end}" in c.source)
+        solution_code = [c.source for c in notebook.cells[start:end] if c.cell_type == "code"]
+        assert any("checks." in code for code in solution_code), f"{label}: the solution runs its check"
