@@ -112,9 +112,9 @@ def resolve_mode(requested: str, root: Path) -> tuple[str, str]:
         return "full", "COURSE_MODE=full"
     found = real_train_dir(root)
     if found is not None:
-        return "full", f"auto: real images found in {found}"
+        return "full", f"auto: real images found in {display_path(found)}"
     return "tiny", (
-        f"auto: no real images in {kaggle_train_dir(root)}; running on the generated toy pets "
+        f"auto: no real images in {display_path(kaggle_train_dir(root))}; running on the generated toy pets "
         "(set COURSE_MODE=full to download the real data)"
     )
 
@@ -158,6 +158,14 @@ def device_description() -> str:
     return f"CPU ({os.cpu_count()} cores, {platform.machine()})"
 
 
+def display_path(path: Path) -> str:
+    """``path`` relative to the course checkout when it is inside it, else in full."""
+    try:
+        return str(Path(path).resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
+
+
 def banner(settings: Settings | None = None) -> str:
     """One line for the top of every notebook: mode, data, versions, device."""
     import keras
@@ -165,7 +173,7 @@ def banner(settings: Settings | None = None) -> str:
 
     settings = current_settings() if settings is None else settings
     return (
-        f"Mode: {settings.mode} ({settings.reason}) | data: {settings.data_dir} | "
+        f"Mode: {settings.mode} ({settings.reason}) | data: {display_path(settings.data_dir)}/ | "
         f"Keras {keras.__version__}, TensorFlow {tf.__version__} | {device_description()}"
     )
 

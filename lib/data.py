@@ -133,7 +133,7 @@ def make_subset(
     built = build_directory(target, spec, copy_readable)
     counts = {c: len(list((target / c).glob("*.jpg"))) for c in CLASS_NAMES}
     verb = "Built" if built else "Reused"
-    print(f"{verb} {target}: {counts['cat']} cats, {counts['dog']} dogs "
+    print(f"{verb} {config.display_path(target)}: {counts['cat']} cats, {counts['dog']} dogs "
           f"(indices {start_index}-{end_index - 1}).")
     return target
 

@@ -78,9 +78,12 @@ def train(
 
 
 def build_for(settings: config.Settings, **overrides) -> keras.Model:
-    """The mini Xception with the mode's input size and batch-norm momentum, compiled."""
-    model = models.build_mini_xception(
-        input_shape=settings.input_shape, batch_norm_momentum=settings.batch_norm_momentum, **overrides)
+    """The mini Xception with the mode's input size and batch-norm momentum, compiled.
+
+    ``overrides`` go to :func:`lib.models.build_mini_xception` and win over the mode's values.
+    """
+    arguments = {"input_shape": settings.input_shape, "batch_norm_momentum": settings.batch_norm_momentum}
+    model = models.build_mini_xception(**{**arguments, **overrides})
     return models.compile_model(model, settings.optimizer, settings.learning_rate)
 
 

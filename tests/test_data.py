@@ -1,6 +1,7 @@
 """find_bad_images, make_subset and load_datasets, on files the tests make themselves."""
 
 import io
+from dataclasses import replace
 import shutil
 
 import numpy as np
@@ -170,7 +171,7 @@ def test_prepare_data_in_tiny_mode_builds_the_split(data_root, monkeypatch):
     from lib import config
 
     tiny = config.settings_for("tiny", root=data_root)
-    small = config.Settings(**{**tiny.__dict__, "split": config.Split((0, 4), (4, 6), (6, 8))})
+    small = replace(tiny, split=config.Split((0, 4), (4, 6), (6, 8)))
     base = data.prepare_data(small)
     assert base == data_root / "toy_pets" / "cats_vs_dogs_small"
     assert len(listing(base / "validation")) == 4 and (data_root / "toy_pets" / "train_masks").is_dir()

@@ -2,6 +2,7 @@
 
 import http.server
 import io
+from dataclasses import replace
 import socket
 import threading
 import zipfile
@@ -127,7 +128,7 @@ def test_full_mode_prefers_kaggles_folder_over_downloading(tmp_path):
 
     kaggle_folder(config.kaggle_train_dir(tmp_path), 4)
     full = config.settings_for("full", root=tmp_path)
-    settings = config.Settings(**{**full.__dict__, "split": config.Split((0, 2), (2, 3), (3, 4))})
+    settings = replace(full, split=config.Split((0, 2), (2, 3), (3, 4)))
     base = data.prepare_data(settings)
     assert base == config.kaggle_train_dir(tmp_path).parent / "cats_vs_dogs_small"
     assert not (tmp_path / "downloads").exists()

@@ -1,4 +1,5 @@
 import json
+from dataclasses import replace
 
 import keras
 import pytest
@@ -21,7 +22,7 @@ def test_train_keeps_the_best_checkpoint(toy_subsets, tmp_path):
 
     tiny = config.settings_for("tiny")
     datasets = data.load_datasets(toy_subsets, 48, 8)
-    settings = config.Settings(**{**tiny.__dict__, "image_size": 48})
+    settings = replace(tiny, image_size=48)
     run = train.train(train.build_for(settings), datasets[0], datasets[1], epochs=2,
                       checkpoint_path=tmp_path / "best.keras", verbose=0)
     assert set(run.history) >= {"loss", "accuracy", "val_loss", "val_accuracy"} and len(run.history["loss"]) == 2
