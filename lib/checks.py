@@ -12,7 +12,10 @@ The expected values are computed from the course's own code, never typed in.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+import keras
 
 from lib import config, models
 
@@ -35,12 +38,14 @@ def _report(exercise: str, answer: Any, expected: Any, hint: str) -> bool:
     return True
 
 
+def _parameters_at_tiny_size(build: Callable[..., keras.Model]) -> int:
+    return build(input_shape=config.settings_for("tiny").input_shape).count_params()
+
+
 def parameters_at_tiny_size(answer: int | None) -> bool:
     """Exercise 0.1: the parameter count of the mini Xception at tiny mode's image size."""
-    tiny = config.settings_for("tiny")
-    expected = models.build_mini_xception(input_shape=tiny.input_shape).count_params()
     return _report(
-        "0.1", answer, expected,
+        "0.1", answer, _parameters_at_tiny_size(models.build_mini_xception),
         "Which weight shapes depend on the image's height and width? Convolution kernels "
         "do not, and global average pooling hands the Dense layer one number per channel "
         "whatever the map size.",
@@ -49,10 +54,8 @@ def parameters_at_tiny_size(answer: int | None) -> bool:
 
 def naive_convnet_parameters_at_tiny_size(answer: int | None) -> bool:
     """Exercise 0.2: the naive convnet's parameter count at tiny mode's image size."""
-    tiny = config.settings_for("tiny")
-    expected = models.build_naive_convnet(input_shape=tiny.input_shape).count_params()
     return _report(
-        "0.2", answer, expected,
+        "0.2", answer, _parameters_at_tiny_size(models.build_naive_convnet),
         "Flatten makes the Dense layer's weights depend on the last feature map's area: "
         "follow the spatial size through each 3x3 'valid' convolution (minus 2) and each "
         "2x2 pooling (halved, rounded down).",

@@ -114,8 +114,8 @@ def resolve_mode(requested: str, root: Path) -> tuple[str, str]:
     if found is not None:
         return "full", f"auto: real images found in {display_path(found)}"
     return "tiny", (
-        f"auto: no real images in {display_path(kaggle_train_dir(root))}; running on the generated toy pets "
-        "(set COURSE_MODE=full to download the real data)"
+        f"auto: no real images in {display_path(kaggle_train_dir(root))}, so toy pets; "
+        "COURSE_MODE=full downloads them"
     )
 
 
@@ -133,7 +133,7 @@ def settings_for(mode: str, reason: str = "", root: Path | None = None) -> Setti
         # few steps need a faster optimizer and batch-norm statistics that keep up.
         return Settings(
             mode="tiny", reason=reason, data_dir=root, image_size=80, batch_size=32,
-            epochs=8, optimizer="adam", learning_rate=1e-3,
+            epochs=6, optimizer="adam", learning_rate=1e-3,
             batch_norm_momentum=0.9, split=TINY_SPLIT,
         )
     raise ValueError(f"Unknown mode {mode!r}: expected 'tiny' or 'full'.")

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from lib.config import display_path
 from lib.files import build_directories
 
 PART_LABELS = {"background": 0, "face": 1, "ears": 2, "muzzle": 3}
@@ -76,7 +77,7 @@ def make_toy_pets(
         from tqdm import tqdm
 
         images_dir, masks_dir = stages
-        for name in tqdm(names, desc=f"Drawing toy pets into {directory}", unit="img"):
+        for name in tqdm(names, desc=f"Drawing toy pets into {display_path(directory)}", unit="img"):
             label, index = name.split(".")
             image, mask = draw_pet(label, int(index), seed, level, image_size)
             image.save(images_dir / f"{name}.jpg", quality=90)

@@ -14,7 +14,7 @@ def make_real_train(folder: Path) -> None:
 def test_auto_is_tiny_without_real_data_and_says_why(tmp_path):
     mode, reason = config.resolve_mode("auto", tmp_path)
     assert mode == "tiny"
-    assert "COURSE_MODE=full" in reason and str(config.kaggle_train_dir(tmp_path)) in reason
+    assert "COURSE_MODE=full downloads" in reason and str(config.kaggle_train_dir(tmp_path)) in reason
 
 
 def test_auto_is_full_with_kaggle_train_on_disk(tmp_path):
