@@ -60,3 +60,52 @@ def naive_convnet_parameters_at_tiny_size(answer: int | None) -> bool:
         "follow the spatial size through each 3x3 'valid' convolution (minus 2) and each "
         "2x2 pooling (halved, rounded down).",
     )
+
+
+def separable_parameters_by_hand(answer: int | None) -> bool:
+    """Exercise 1.1: parameters of SeparableConv2D(128, 5, depth_multiplier=2) on 64 channels, with bias."""
+    layer = keras.layers.SeparableConv2D(128, 5, depth_multiplier=2, use_bias=True)
+    layer.build((None, 32, 32, 64))
+    return _report(
+        "1.1", answer, layer.count_params(),
+        "Count three groups: the depthwise kernels (5 x 5 for each of the 64 x 2 channel copies), "
+        "the pointwise kernel (a 1 x 1 weight from each of the 128 depthwise outputs to each of the "
+        "128 filters), and one bias per filter.",
+    )
+
+
+def depthwise_with_loops(function: Callable[[Any, Any], Any]) -> bool:
+    """Exercise 1.2: a loop version of depthwise convolution ("valid" padding, stride 1)."""
+    import numpy as np
+
+    from lib.separable import depthwise_conv2d
+
+    rng = np.random.default_rng()
+    x = rng.normal(size=(2, 7, 6, 3)).astype("float32")
+    kernel = rng.normal(size=(3, 3, 3, 2)).astype("float32")
+    try:
+        got = np.asarray(function(x, kernel))
+    except NotImplementedError:
+        print("Exercise 1.2: not answered yet. Write the loops in place of `raise NotImplementedError`.")
+        return False
+    expected = depthwise_conv2d(x, kernel)
+    if got.shape != expected.shape:
+        raise CheckFailed(f"Exercise 1.2: the output has shape {got.shape}, expected {expected.shape}: "
+                          "(batch, height - kh + 1, width - kw + 1, channels * depth_multiplier).")
+    error = float(np.abs(got - expected).max())
+    if error > 1e-4:
+        raise CheckFailed(f"Exercise 1.2: the values differ by up to {error:.3g}. Is output channel c * m + j "
+                          "input channel c under filter j, and does each output pixel sum over the kh x kw window?")
+    print(f"Exercise 1.2: passed (largest difference {error:.1e}).")
+    return True
+
+
+def channels_for_cost_ratio(answer: int | None) -> bool:
+    """Exercise 1.3: the fewest output channels for which a 3x3 separable layer costs under 15%."""
+    from lib.separable import cost_ratio
+
+    expected = next(n for n in range(1, 10_000) if cost_ratio(3, n) < 0.15)
+    return _report(
+        "1.3", answer, expected,
+        "Solve 1/N + 1/9 < 0.15 for the smallest whole N, or try N = 1, 2, 3, ... with separable.cost_ratio.",
+    )

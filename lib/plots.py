@@ -55,3 +55,51 @@ def show_batch(dataset, count: int = 16, columns: int = 8, suptitle: str | None 
             break
     return show_images(np.stack(images[:count]), [CLASS_NAMES[label] for label in labels[:count]],
                        columns=columns, suptitle=suptitle)
+
+
+CHANNEL_COLOURS = ("#d62728", "#2ca02c", "#1f77b4")
+
+
+def _channel_stack(axis, x: float, count: int, colours, label: str, kernel: str | None = None) -> list[float]:
+    """Draw ``count`` channel squares in a column at ``x``; return their centres' heights."""
+    heights = list(np.linspace(0.8, 0.2, count))
+    for height, colour in zip(heights, colours):
+        axis.add_patch(plt.Rectangle((x - 0.04, height - 0.05), 0.08, 0.1, color=colour, alpha=0.85))
+        if kernel:
+            axis.text(x, height, kernel, ha="center", va="center", fontsize=7, color="white")
+    axis.text(x, 0.05, label, ha="center", fontsize=9)
+    return heights
+
+
+def _connect(axis, x_from: float, heights_from, x_to: float, heights_to, pairs, colours) -> None:
+    for i, j in pairs:
+        axis.plot([x_from + 0.04, x_to - 0.04], [heights_from[i], heights_to[j]], color=colours[i], lw=1.2)
+
+
+def plot_convolution_connectivity(in_channels: int = 3, out_channels: int = 4, kernel_size: int = 3) -> plt.Figure:
+    """Which weights connect which channels: a regular convolution against depthwise, then pointwise."""
+    colours = CHANNEL_COLOURS[:in_channels]
+    grey = ["#7f7f7f"] * out_channels
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 3.6))
+    k = f"{kernel_size}x{kernel_size}"
+    inputs = _channel_stack(left, 0.15, in_channels, colours, "input channels")
+    outputs = _channel_stack(left, 0.85, out_channels, grey, "output channels")
+    _connect(left, 0.15, inputs, 0.85, outputs, [(i, j) for i in range(in_channels) for j in range(out_channels)],
+             colours)
+    regular = kernel_size ** 2 * in_channels * out_channels
+    left.set_title(f"Conv2D: every output sees every input channel\nthrough a {k} window: {regular} weights")
+    inputs = _channel_stack(right, 0.1, in_channels, colours, "input")
+    middle = _channel_stack(right, 0.5, in_channels, colours, "depthwise output", kernel=k)
+    outputs = _channel_stack(right, 0.9, out_channels, grey, "pointwise output")
+    _connect(right, 0.1, inputs, 0.5, middle, [(i, i) for i in range(in_channels)], colours)
+    _connect(right, 0.5, middle, 0.9, outputs, [(i, j) for i in range(in_channels) for j in range(out_channels)],
+             colours)
+    depthwise, pointwise = kernel_size ** 2 * in_channels, in_channels * out_channels
+    right.set_title(f"SeparableConv2D: {k} per channel ({depthwise} weights), then 1x1\n"
+                    f"mixing of channels ({pointwise} weights): {depthwise + pointwise} in all")
+    for axis in (left, right):
+        axis.set_xlim(0, 1)
+        axis.set_ylim(0, 0.95)
+        axis.axis("off")
+    figure.tight_layout()
+    return figure

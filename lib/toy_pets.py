@@ -227,3 +227,11 @@ def _occlude(image: Image.Image, mask: Image.Image, centre: tuple[float, float],
     box = [x - half, y - half, x + half, y + half]
     ImageDraw.Draw(image).rectangle(box, fill=_colour(rng))
     ImageDraw.Draw(mask).rectangle(box, fill=PART_LABELS["background"])
+
+
+def sample(count_per_class: int, seed: int = 0, difficulty: str | Difficulty = "hard",
+           image_size: int = 128) -> np.ndarray:
+    """``count_per_class`` cats then as many dogs, drawn in memory: (2 * count, size, size, 3) uint8."""
+    level = DIFFICULTIES[difficulty] if isinstance(difficulty, str) else difficulty
+    return np.stack([np.asarray(draw_pet(label, i, seed, level, image_size)[0])
+                     for label in CLASSES for i in range(count_per_class)])

@@ -1,5 +1,6 @@
 """Each exercise check: silent about a missing answer, explicit about a wrong one, glad about a right one."""
 
+import numpy as np
 import pytest
 
 from lib import checks, config, models
@@ -8,6 +9,8 @@ TINY = config.settings_for("tiny").input_shape
 CASES = [
     (checks.parameters_at_tiny_size, lambda: models.build_mini_xception(TINY).count_params(), "global average pooling"),
     (checks.naive_convnet_parameters_at_tiny_size, lambda: models.build_naive_convnet(TINY).count_params(), "Flatten"),
+    (checks.separable_parameters_by_hand, lambda: 5 * 5 * 64 * 2 + 64 * 2 * 128 + 128, "three groups"),
+    (checks.channels_for_cost_ratio, lambda: 26, "1/N \\+ 1/9"),
 ]
 
 
@@ -27,3 +30,28 @@ def test_wrong_answer_says_what_is_off(check, right, hint):
 def test_right_answer_passes(check, right, hint, capsys):
     assert check(right()) is True
     assert "passed" in capsys.readouterr().out
+
+
+def depthwise_loops(x, kernel):
+    """A straightforward loop version, as a student would write it."""
+    kh, kw, channels, multiplier = kernel.shape
+    out = np.zeros((x.shape[0], x.shape[1] - kh + 1, x.shape[2] - kw + 1, channels * multiplier))
+    for i in range(out.shape[1]):
+        for j in range(out.shape[2]):
+            for c in range(channels):
+                for m in range(multiplier):
+                    out[:, i, j, c * multiplier + m] = (x[:, i:i + kh, j:j + kw, c] * kernel[:, :, c, m]).sum((1, 2))
+    return out
+
+
+def test_depthwise_loops_check(capsys):
+    def stub(x, kernel):
+        raise NotImplementedError
+
+    assert checks.depthwise_with_loops(stub) is False
+    assert "not answered yet" in capsys.readouterr().out
+    assert checks.depthwise_with_loops(depthwise_loops) is True
+    with pytest.raises(checks.CheckFailed, match="shape"):
+        checks.depthwise_with_loops(lambda x, kernel: x)
+    with pytest.raises(checks.CheckFailed, match="channel c \\* m \\+ j"):
+        checks.depthwise_with_loops(lambda x, kernel: depthwise_loops(x, kernel)[..., ::-1])

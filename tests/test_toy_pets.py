@@ -101,3 +101,13 @@ def test_load_part_mask_explains_a_missing_mask(tmp_path):
 def test_unknown_label_is_refused():
     with pytest.raises(ValueError, match="label must be one of"):
         draw_pet("horse", 0, 0, DIFFICULTIES["easy"])
+
+
+def test_sample_draws_cats_then_dogs_in_memory():
+    from lib.toy_pets import sample
+
+    images = sample(2, seed=3, image_size=64)
+    assert images.shape == (4, 64, 64, 3) and images.dtype == np.uint8
+    assert (images == sample(2, seed=3, image_size=64)).all()
+    first_cat, _ = draw_pet("cat", 0, 3, DIFFICULTIES["hard"], 64)
+    assert (images[0] == np.asarray(first_cat)).all()
