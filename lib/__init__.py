@@ -5,6 +5,7 @@
 - ``lib.toy_pets``: the generated toy dataset and its part masks (also reachable from ``lib.data``);
 - ``lib.models``: the mini Xception and the naive convnet;
 - ``lib.train``: training with the mode's settings (``python -m lib.train``);
+- ``lib.separable``: convolutions from scratch in NumPy, their costs, timings, correlations;
 - ``lib.checks``: self-checks for the exercises;
 - ``lib.plots``: figures the chapters share;
 - ``lib.files``: folders built aside and renamed into place.
