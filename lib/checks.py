@@ -109,3 +109,40 @@ def channels_for_cost_ratio(answer: int | None) -> bool:
         "1.3", answer, expected,
         "Solve 1/N + 1/9 < 0.15 for the smallest whole N, or try N = 1, 2, 3, ... with separable.cost_ratio.",
     )
+
+
+def parameters_for_block_sizes(answer: int | None) -> bool:
+    """Exercise 3.1: the mini Xception's parameter count with block sizes (16, 32, 64)."""
+    return _report(
+        "3.1", answer, models.build_mini_xception(block_sizes=(16, 32, 64)).count_params(),
+        "Per block of size s after c channels: two batch norms (4 numbers per channel each, on c "
+        "then s channels), a separable conv c -> s (9c + cs), one s -> s (9s + ss), and the 1x1 "
+        "shortcut c -> s (cs). Add the stem (5*5*3*32), and the Dense layer (last size + 1).",
+    )
+
+
+def parameters_with_flatten(answer: int | None) -> bool:
+    """Exercise 3.2: the mini Xception's parameters at tiny size with Flatten instead of pooling."""
+    tiny = config.settings_for("tiny").input_shape
+    return _report(
+        "3.2", answer, models.build_mini_xception(tiny, pooling="flatten").count_params(),
+        "Only the Dense layer changes: it now gets height x width x 512 inputs instead of 512. Find "
+        "the last block's output size with model.get_layer('block5_add').output.shape.",
+    )
+
+
+def trained_without_augmentation(model: keras.Model | None, history: dict | None) -> bool:
+    """Exercise 3.3: a mini Xception without augmentation layers, trained, with its history."""
+    if model is None or history is None:
+        print("Exercise 3.3: not answered yet. Build and train the model, then pass it and its history.")
+        return False
+    augmenting = [layer.name for layer in model.layers if layer.name.startswith("augment_")]
+    if augmenting:
+        raise CheckFailed(f"Exercise 3.3: the model still augments ({', '.join(augmenting)}). "
+                          "Build it with augmentation=False.")
+    if not history.get("val_accuracy"):
+        raise CheckFailed("Exercise 3.3: the history has no validation accuracy: pass validation_data to fit.")
+    gap = history["accuracy"][-1] - history["val_accuracy"][-1]
+    print(f"Exercise 3.3: passed. Last epoch: training accuracy {history['accuracy'][-1]:.1%}, "
+          f"validation {history['val_accuracy'][-1]:.1%}, gap {gap:+.1%}.")
+    return True

@@ -147,6 +147,11 @@ def current_settings() -> Settings:
     return settings_for(mode, reason, root)
 
 
+def model_path(settings: Settings, name: str = "mini_xception") -> Path:
+    """Where chapter 3 keeps its best model of this mode, and where chapters 4 and 5 look for it."""
+    return settings.data_dir / "models" / f"{name}_{settings.mode}.keras"
+
+
 def device_description() -> str:
     """"GPU (name)" when TensorFlow sees a GPU, else "CPU (n cores)"."""
     import tensorflow as tf

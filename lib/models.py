@@ -42,6 +42,7 @@ def build_mini_xception(
     batch_norm: bool = True,
     augmentation: bool = True,
     batch_norm_momentum: float = 0.99,
+    pooling: str = "global_average",
     name: str = "mini_xception",
 ) -> keras.Model:
     """The book's mini Xception, with switches for the chapter 2 ablations.
@@ -51,7 +52,10 @@ def build_mini_xception(
     batch normalization (and gives the convolutions their bias back, since batch
     norm's shift is what made the bias redundant). ``batch_norm_momentum`` is how
     slowly the inference-time statistics follow the batches (Keras' default is 0.99).
+    ``pooling="flatten"`` replaces global average pooling by ``Flatten`` (chapter 3's exercise).
     """
+    if pooling not in ("global_average", "flatten"):
+        raise ValueError(f'pooling must be "global_average" or "flatten", got {pooling!r}.')
     convolution = layers.SeparableConv2D if separable else layers.Conv2D
     kind = "sepconv" if separable else "conv"
     inputs = keras.Input(shape=input_shape, name="image")
@@ -71,7 +75,10 @@ def build_mini_xception(
             shortcut = layers.Conv2D(size, 1, strides=2, padding="same", use_bias=False,
                                      name=f"block{block}_shortcut")(shortcut)
             x = layers.add([x, shortcut], name=f"block{block}_add")
-    x = layers.GlobalAveragePooling2D(name="global_pool")(x)
+    if pooling == "flatten":
+        x = layers.Flatten(name="flatten")(x)
+    else:
+        x = layers.GlobalAveragePooling2D(name="global_pool")(x)
     x = layers.Dropout(0.5, name="dropout")(x)
     return keras.Model(inputs, classifier_head(x), name=name)
 

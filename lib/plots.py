@@ -103,3 +103,41 @@ def plot_convolution_connectivity(in_channels: int = 3, out_channels: int = 4, k
         axis.axis("off")
     figure.tight_layout()
     return figure
+
+
+def plot_history(history: dict[str, list[float]], title: str) -> plt.Figure:
+    """Loss and accuracy, training against validation, with the best epoch (lowest val_loss) marked."""
+    epochs = np.arange(1, len(history["loss"]) + 1)
+    best = int(epochs[np.argmin(history["val_loss"])])
+    figure, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+    for axis, metric in zip(axes, ("loss", "accuracy")):
+        axis.plot(epochs, history[metric], "o-", label="training")
+        axis.plot(epochs, history[f"val_{metric}"], "o-", label="validation")
+        axis.axvline(best, color="grey", linestyle="--", label=f"best epoch ({best})")
+        axis.set_xlabel("epoch")
+        axis.set_ylabel(metric)
+        axis.legend()
+    figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def plot_confusion_matrix(matrix: np.ndarray, title: str) -> plt.Figure:
+    """A 2x2 confusion matrix (rows: true class, columns: predicted class) with counts."""
+    figure, axis = plt.subplots(figsize=(3.8, 3.4))
+    axis.imshow(matrix, cmap="Blues")
+    for (row, column), count in np.ndenumerate(matrix):
+        colour = "white" if count > matrix.max() / 2 else "black"
+        axis.text(column, row, str(count), ha="center", va="center", color=colour, fontsize=14)
+    axis.set_xticks([0, 1], [f"predicted {c}" for c in CLASS_NAMES])
+    axis.set_yticks([0, 1], [f"true {c}" for c in CLASS_NAMES])
+    axis.set_title(title)
+    figure.tight_layout()
+    return figure
+
+
+def show_augmented(augmenter, image: np.ndarray, count: int = 8) -> plt.Figure:
+    """``image`` and ``count`` random versions of it from ``augmenter`` in training mode."""
+    versions = [np.asarray(augmenter(image[None], training=True))[0] for _ in range(count)]
+    return show_images(np.stack([image, *versions]), ["original"] + [f"augmented {i + 1}" for i in range(count)],
+                       columns=count + 1, size=1.5)

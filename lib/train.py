@@ -77,6 +77,15 @@ def train(
     return TrainingRun(model, history.history, time.perf_counter() - start)
 
 
+def distribution_strategy():
+    """``MirroredStrategy`` over all GPUs when there are several, else TensorFlow's default."""
+    import tensorflow as tf
+
+    if len(tf.config.list_physical_devices("GPU")) > 1:
+        return tf.distribute.MirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
 def build_for(settings: config.Settings, **overrides) -> keras.Model:
     """The mini Xception with the mode's input size and batch-norm momentum, compiled.
 
@@ -87,29 +96,52 @@ def build_for(settings: config.Settings, **overrides) -> keras.Model:
     return models.compile_model(model, settings.optimizer, settings.learning_rate)
 
 
+def train_mini_xception(settings: config.Settings, verbose: int = 2) -> tuple[TrainingRun, tuple]:
+    """Prepare the mode's data and train the mini Xception, keeping the best model at
+    :func:`lib.config.model_path`. Returns the run and the (train, validation, test) datasets."""
+    config.set_seed(0)
+    datasets = data.load_datasets(data.prepare_data(settings), settings.image_size, settings.batch_size)
+    with distribution_strategy().scope():
+        model = build_for(settings)
+    run = train(model, datasets[0], datasets[1], settings.epochs, config.model_path(settings), verbose)
+    return run, datasets
+
+
+def load_trained_model(settings: config.Settings | None = None) -> keras.Model:
+    """The best mini Xception of this mode from chapter 3, trained now if it is not on disk."""
+    settings = config.current_settings() if settings is None else settings
+    path = config.model_path(settings)
+    if not path.is_file():
+        print(f"No trained model at {config.display_path(path)}: training one now "
+              f"({settings.epochs} epochs, as chapter 3 does).")
+        train_mini_xception(settings, verbose=0)
+    return keras.models.load_model(path)
+
+
 def main() -> dict[str, float | int | str]:
     """Prepare data, train and evaluate in the current mode; print and return the JSON summary."""
     settings = config.current_settings()
     print(config.banner(settings))
-    config.set_seed(0)
     policy = use_fast_precision()
-    base_dir = data.prepare_data(settings)
-    train_ds, validation_ds, test_ds = data.load_datasets(base_dir, settings.image_size, settings.batch_size)
-    checkpoint = settings.data_dir / "models" / f"mini_xception_{settings.mode}.keras"
-    run = train(build_for(settings), train_ds, validation_ds, settings.epochs, checkpoint_path=checkpoint)
+    run, (_, validation_ds, test_ds) = train_mini_xception(settings)
     # As the book does: evaluate the checkpoint with the lowest validation loss, not the last epoch.
-    best = keras.models.load_model(checkpoint)
+    best = keras.models.load_model(config.model_path(settings))
     summary = {
         "mode": settings.mode,
         "precision": policy,
         "epochs": settings.epochs,
         "train_seconds": round(run.train_seconds, 1),
-        "best_epoch": 1 + min(range(settings.epochs), key=run.history["val_loss"].__getitem__),
+        "best_epoch": best_epoch(run.history),
         "val_accuracy": round(float(best.evaluate(validation_ds, verbose=0)[1]), 4),
         "test_accuracy": round(float(best.evaluate(test_ds, verbose=0)[1]), 4),
     }
     print(json.dumps(summary))
     return summary
+
+
+def best_epoch(history: dict[str, list[float]]) -> int:
+    """The epoch (counted from 1) with the lowest validation loss: the one the checkpoint keeps."""
+    return 1 + min(range(len(history["val_loss"])), key=history["val_loss"].__getitem__)
 
 
 if __name__ == "__main__":

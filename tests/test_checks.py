@@ -11,6 +11,11 @@ CASES = [
     (checks.naive_convnet_parameters_at_tiny_size, lambda: models.build_naive_convnet(TINY).count_params(), "Flatten"),
     (checks.separable_parameters_by_hand, lambda: 5 * 5 * 64 * 2 + 64 * 2 * 128 + 128, "three groups"),
     (checks.channels_for_cost_ratio, lambda: 26, "1/N \\+ 1/9"),
+    (checks.parameters_for_block_sizes, lambda: models.build_mini_xception(block_sizes=(16, 32, 64)).count_params(),
+     "shortcut"),
+    (checks.parameters_with_flatten,
+     lambda: 721_857 + (models.build_mini_xception(TINY).get_layer("block5_add").output.shape[1] ** 2 - 1) * 512,
+     "Dense layer"),
 ]
 
 
@@ -55,3 +60,15 @@ def test_depthwise_loops_check(capsys):
         checks.depthwise_with_loops(lambda x, kernel: x)
     with pytest.raises(checks.CheckFailed, match="channel c \\* m \\+ j"):
         checks.depthwise_with_loops(lambda x, kernel: depthwise_loops(x, kernel)[..., ::-1])
+
+
+def test_trained_without_augmentation_check(capsys):
+    history = {"accuracy": [0.7, 0.9], "val_accuracy": [0.6, 0.8]}
+    assert checks.trained_without_augmentation(None, None) is False
+    with pytest.raises(checks.CheckFailed, match="augment_flip"):
+        checks.trained_without_augmentation(models.build_mini_xception((32, 32, 3), block_sizes=(8,)), history)
+    plain = models.build_mini_xception((32, 32, 3), block_sizes=(8,), augmentation=False)
+    with pytest.raises(checks.CheckFailed, match="validation_data"):
+        checks.trained_without_augmentation(plain, {"accuracy": [0.9]})
+    assert checks.trained_without_augmentation(plain, history) is True
+    assert "gap +10.0%" in capsys.readouterr().out

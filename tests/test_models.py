@@ -76,3 +76,11 @@ def test_compile_model_uses_the_named_optimizer():
     model = models.compile_model(models.build_mini_xception((64, 64, 3)), "adam", 3e-4)
     assert isinstance(model.optimizer, keras.optimizers.Adam)
     assert float(model.optimizer.learning_rate) == pytest.approx(3e-4)
+
+
+def test_flatten_pooling_makes_the_dense_layer_depend_on_the_map_size():
+    model = models.build_mini_xception((80, 80, 3), pooling="flatten")
+    side = model.get_layer("block5_add").output.shape[1]
+    assert model.count_params() == 721_857 + (side * side - 1) * 512
+    with pytest.raises(ValueError, match="pooling must be"):
+        models.build_mini_xception(pooling="max")

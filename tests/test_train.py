@@ -42,3 +42,24 @@ def test_tiny_mode_learns(data_root, monkeypatch, capsys):
     printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert printed == summary and summary["mode"] == "tiny"
     assert summary["val_accuracy"] >= 0.8 and summary["test_accuracy"] >= 0.8
+
+
+def test_best_epoch_is_the_lowest_validation_loss():
+    assert train.best_epoch({"val_loss": [0.9, 0.4, 0.5]}) == 2
+
+
+def test_a_single_device_uses_the_default_strategy():
+    import tensorflow as tf
+
+    assert train.distribution_strategy() is tf.distribute.get_strategy()
+
+
+def test_load_trained_model_trains_when_missing_then_loads(data_root, capsys):
+    tiny = config.settings_for("tiny", root=data_root)
+    settings = replace(tiny, image_size=32, epochs=1, split=config.Split((0, 8), (8, 10), (10, 12)))
+    assert not config.model_path(settings).exists()
+    model = train.load_trained_model(settings)
+    assert "training one now" in capsys.readouterr().out and model.count_params() == 721_857
+    assert config.model_path(settings).is_file()
+    train.load_trained_model(settings)
+    assert "training one now" not in capsys.readouterr().out

@@ -1,0 +1,36 @@
+"""The shared figures build without error and show what they claim."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+
+from lib import models, plots  # noqa: E402
+
+
+def test_history_plot_marks_the_best_epoch():
+    history = {"loss": [1, 0.5, 0.4], "val_loss": [1, 0.3, 0.6], "accuracy": [0.5, 0.8, 0.9],
+               "val_accuracy": [0.5, 0.9, 0.7]}
+    figure = plots.plot_history(history, "run")
+    assert [line.get_label() for line in figure.axes[0].lines][-1] == "best epoch (2)"
+
+
+def test_confusion_matrix_plot_writes_the_counts():
+    figure = plots.plot_confusion_matrix(np.array([[5, 1], [2, 7]]), "test")
+    assert sorted(t.get_text() for t in figure.axes[0].texts) == ["1", "2", "5", "7"]
+
+
+def test_augmented_grid_shows_the_original_and_versions():
+    model = models.build_mini_xception((32, 32, 3), block_sizes=(8,))
+    import keras
+
+    augmenter = keras.Model(model.input, model.get_layer("augment_zoom").output)
+    figure = plots.show_augmented(augmenter, np.full((32, 32, 3), 128, dtype=np.uint8), count=3)
+    assert [a.get_title() for a in figure.axes if a.get_title()][:2] == ["original", "augmented 1"]
+
+
+def test_connectivity_figure_counts_the_weights():
+    figure = plots.plot_convolution_connectivity(3, 4, 3)
+    titles = " ".join(a.get_title() for a in figure.axes)
+    assert "108 weights" in titles and "39 in all" in titles
