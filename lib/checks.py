@@ -38,6 +38,16 @@ def _report(exercise: str, answer: Any, expected: Any, hint: str) -> bool:
     return True
 
 
+def _run_answer(exercise: str, function: Callable[..., Any], *arguments: Any) -> Any:
+    """The student's function applied to ``arguments``, or None (saying what to do) while it
+    still raises ``NotImplementedError``."""
+    try:
+        return function(*arguments)
+    except NotImplementedError:
+        print(f"Exercise {exercise}: not answered yet. Write your code in place of `raise NotImplementedError`.")
+        return None
+
+
 def _parameters_at_tiny_size(build: Callable[..., keras.Model]) -> int:
     return build(input_shape=config.settings_for("tiny").input_shape).count_params()
 
@@ -83,11 +93,10 @@ def depthwise_with_loops(function: Callable[[Any, Any], Any]) -> bool:
     rng = np.random.default_rng()
     x = rng.normal(size=(2, 7, 6, 3)).astype("float32")
     kernel = rng.normal(size=(3, 3, 3, 2)).astype("float32")
-    try:
-        got = np.asarray(function(x, kernel))
-    except NotImplementedError:
-        print("Exercise 1.2: not answered yet. Write the loops in place of `raise NotImplementedError`.")
+    got = _run_answer("1.2", function, x, kernel)
+    if got is None:
         return False
+    got = np.asarray(got)
     expected = depthwise_conv2d(x, kernel)
     if got.shape != expected.shape:
         raise CheckFailed(f"Exercise 1.2: the output has shape {got.shape}, expected {expected.shape}: "
@@ -145,4 +154,133 @@ def trained_without_augmentation(model: keras.Model | None, history: dict | None
     gap = history["accuracy"][-1] - history["val_accuracy"][-1]
     print(f"Exercise 3.3: passed. Last epoch: training accuracy {history['accuracy'][-1]:.1%}, "
           f"validation {history['val_accuracy'][-1]:.1%}, gap {gap:+.1%}.")
+    return True
+
+
+def feature_map_size_at_book_size(answer: int | None) -> bool:
+    """Exercise 4.1: the height (= width) of ``block3_pool``'s output for 180x180 inputs."""
+    size = models.build_mini_xception((180, 180, 3)).get_layer("block3_pool").output.shape[1]
+    return _report(
+        "4.1", answer, size,
+        "Follow the size from the input: the 5x5 stem has no padding (it loses 4 pixels), and each "
+        "block's max pooling (stride 2, padding 'same') halves the size, rounding up.",
+    )
+
+
+def count_blank_channels(function: Callable[[Any], Any]) -> bool:
+    """Exercise 4.2: count the blank (all-zero) channels of one activation (height, width, channels)."""
+    import numpy as np
+
+    from lib.interpret import blank_channels
+
+    rng = np.random.default_rng()
+    activation = np.maximum(rng.normal(size=(9, 7, 12)), 0).astype("float32")
+    activation[..., [1, 4, 5]] = 0.0  # what a ReLU leaves of a channel that never fires
+    activation[..., 8] = 0.7  # constant but not zero: it found something, everywhere
+    answer = _run_answer("4.2", function, activation)
+    if answer is None:
+        return False
+    expected = int(blank_channels(activation).sum())
+    if int(answer) != expected:
+        raise CheckFailed(
+            f"Exercise 4.2: counted {answer}, expected {expected}. A channel is blank when it is zero "
+            "everywhere: its largest absolute value over height and width (axes 0 and 1) is zero. A channel "
+            "that is constant but not zero is not blank."
+        )
+    print(f"Exercise 4.2: passed ({expected} blank channels of {activation.shape[-1]}).")
+    return True
+
+
+def block_inputs_model(extractor: keras.Model | None, model: keras.Model) -> bool:
+    """Exercise 4.3: a model from ``model``'s input to every ``blockN_relu1`` output, in order."""
+    import re
+
+    import numpy as np
+
+    if extractor is None:
+        print("Exercise 4.3: not answered yet. Build the model with keras.Model(inputs, outputs).")
+        return False
+    names = [layer.name for layer in model.layers if re.fullmatch(r"block\d+_relu1", layer.name)]
+    images = np.random.default_rng().uniform(0, 255, (2, *model.input.shape[1:])).astype("float32")
+    reference = keras.Model(model.input, [model.get_layer(n).output for n in names])(images, training=False)
+    got = extractor(images, training=False)
+    got = list(got.values()) if isinstance(got, dict) else list(got) if isinstance(got, (list, tuple)) else [got]
+    if len(got) != len(names):
+        raise CheckFailed(f"Exercise 4.3: the model returns {len(got)} outputs; there are {len(names)} block "
+                          f"inputs: {', '.join(names)}. Collect model.get_layer(name).output for each.")
+    for name, ours, theirs in zip(names, reference, got):
+        if tuple(np.shape(theirs)) != tuple(ours.shape) or not np.allclose(theirs, ours, atol=1e-3):
+            raise CheckFailed(f"Exercise 4.3: output {names.index(name) + 1} is not {name}'s output. Start "
+                              "from model.input and keep the layers' order in the model.")
+    print(f"Exercise 4.3: passed ({len(names)} block inputs).")
+    return True
+
+
+def whole_tensor_normalization(function: Callable[[Any], Any]) -> bool:
+    """Exercise 5.1: divide one image's gradient (height, width, channels) by its L2 norm over the whole tensor."""
+    import numpy as np
+
+    gradient = np.random.default_rng().normal(size=(6, 5, 3)).astype("float32")
+    answer = _run_answer("5.1", function, gradient)
+    if answer is None:
+        return False
+    answer = np.asarray(answer, dtype="float64")
+    expected = gradient / np.sqrt((gradient.astype("float64") ** 2).sum())
+    per_pixel = gradient / np.linalg.norm(gradient, axis=-1, keepdims=True)
+    if answer.shape == expected.shape and np.allclose(answer, expected, atol=1e-5):
+        print("Exercise 5.1: passed (the whole gradient now has length 1).")
+        return True
+    if answer.shape == per_pixel.shape and np.allclose(answer, per_pixel, atol=1e-5):
+        raise CheckFailed("Exercise 5.1: that normalizes each pixel's 3 channels separately, as "
+                          "keras.ops.normalize does along the last axis. Take the norm over all the numbers.")
+    raise CheckFailed(f"Exercise 5.1: the result's length is {np.sqrt((answer ** 2).sum()):.3g}, expected 1, "
+                      "with the same direction as the gradient: divide by the square root of the sum of squares.")
+
+
+def grad_cam_by_hand(function: Callable[[Any, Any], Any]) -> bool:
+    """Exercise 5.2: a Grad-CAM heatmap from one image's feature maps and gradients (height, width, channels)."""
+    import numpy as np
+
+    from lib.interpret import heatmaps_from_gradients
+
+    rng = np.random.default_rng()
+    # Signed feature maps (a residual block's output can be negative), so the ReLU matters.
+    feature_maps = rng.normal(size=(5, 4, 8)).astype("float32")
+    gradients = rng.normal(size=(5, 4, 8)).astype("float32")
+    answer = _run_answer("5.2", function, feature_maps, gradients)
+    if answer is None:
+        return False
+    expected = heatmaps_from_gradients(feature_maps[None], gradients[None])[0]
+    answer = np.asarray(answer, dtype="float32")
+    if answer.shape != expected.shape:
+        raise CheckFailed(f"Exercise 5.2: the heatmap has shape {answer.shape}, expected {expected.shape}: one "
+                          "value per position of the feature map.")
+    if not np.allclose(answer, expected, atol=1e-4):
+        raise CheckFailed("Exercise 5.2: the values differ. Weigh each channel by its gradient averaged over "
+                          "height and width, sum over channels, keep the positive part, divide by the maximum.")
+    print("Exercise 5.2: passed.")
+    return True
+
+
+def pointing_by_hand(function: Callable[[Any, Any], Any]) -> bool:
+    """Exercise 5.3: does a small heatmap's maximum, upsampled to the mask's size, fall inside the mask?"""
+    import numpy as np
+
+    from lib.interpret import pointing_game
+
+    rng = np.random.default_rng()
+    for _ in range(20):
+        heatmap = rng.uniform(size=(5, 5)).astype("float32")
+        mask = np.zeros((40, 40), dtype=bool)
+        top, left = rng.integers(0, 30, 2)
+        mask[top:top + 12, left:left + 12] = True
+        answer = _run_answer("5.3", function, heatmap, mask)
+        if answer is None:
+            return False
+        expected = pointing_game(heatmap[None], mask[None]).hits == 1.0
+        if bool(answer) != expected:
+            raise CheckFailed(f"Exercise 5.3: answered {bool(answer)} where the maximum is "
+                              f"{'inside' if expected else 'outside'} the mask. Upsample the heatmap to the "
+                              "mask's size first (interpret.upsample), then find its largest value's position.")
+    print("Exercise 5.3: passed (20 random heatmaps and masks).")
     return True

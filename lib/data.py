@@ -18,6 +18,8 @@ import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
+
 from lib import config
 from lib.files import build_directory
 from lib.toy_pets import load_part_mask, make_toy_pets, mask_directory_for
@@ -25,7 +27,8 @@ from lib.toy_pets import load_part_mask, make_toy_pets, mask_directory_for
 __all__ = [
     "CLASS_NAMES", "PETIMAGES_URL", "RealDataUnavailableError", "IncompleteDownloadError",
     "find_bad_images", "make_subset", "load_datasets", "prepare_data", "download_petimages",
-    "make_toy_pets", "load_part_mask", "mask_directory_for",
+    "make_toy_pets", "load_part_mask", "mask_directory_for", "subset_files", "load_images",
+    "resize_like_pipeline", "load_part_masks",
 ]
 
 CLASS_NAMES = ("cat", "dog")
@@ -175,6 +178,53 @@ def load_datasets(base_dir: str | Path, image_size: int, batch_size: int, seed: 
         return images.batch(batch_size).prefetch(2).with_options(options)
 
     return load("train", True), load("validation", False), load("test", False)
+
+
+def subset_files(base_dir: str | Path, subset: str, per_class: int) -> tuple[list[Path], np.ndarray]:
+    """The first ``per_class`` images of each class in ``base_dir/subset`` (by index), cats
+    then dogs, and their labels (0 cat, 1 dog), as ``image_dataset_from_directory`` labels them."""
+    paths: list[Path] = []
+    for category in CLASS_NAMES:
+        folder = Path(base_dir) / subset / category
+        found = sorted(folder.glob(f"{category}.*.jpg"), key=lambda p: int(p.name.split(".")[1]))
+        if len(found) < per_class:
+            raise FileNotFoundError(f"{folder} holds {len(found)} images, fewer than the {per_class} asked for: "
+                                    "ask for fewer, or run lib.data.prepare_data() first.")
+        paths.extend(found[:per_class])
+    return paths, np.repeat(np.arange(len(CLASS_NAMES)), per_class)
+
+
+def resize_like_pipeline(image, image_size: int) -> np.ndarray:
+    """One (height, width, 3) image resized as :func:`load_datasets` resizes: bilinear, rounded to uint8."""
+    import tensorflow as tf
+
+    resized = tf.image.resize(tf.cast(image, tf.float32), (image_size, image_size), method="bilinear")
+    return np.asarray(tf.cast(tf.round(resized), tf.uint8))
+
+
+def load_images(paths: Iterable[str | Path], image_size: int) -> np.ndarray:
+    """Image files decoded and resized exactly as the model's input pipeline does:
+    a (count, size, size, 3) uint8 array."""
+    import tensorflow as tf
+
+    return np.stack([
+        resize_like_pipeline(tf.io.decode_image(Path(p).read_bytes(), channels=3, expand_animations=False),
+                             image_size)
+        for p in paths
+    ])
+
+
+def load_part_masks(base_dir: str | Path, paths: Iterable[str | Path], image_size: int) -> np.ndarray:
+    """The toy pets' part masks of image files in ``base_dir`` (a ``cats_vs_dogs_small``
+    folder of toy pets), resized to ``image_size`` without blending labels: (count, size, size) uint8."""
+    from PIL import Image
+
+    mask_dir = mask_directory_for(Path(base_dir).parent / "train")
+    return np.stack([
+        np.asarray(Image.fromarray(load_part_mask(mask_dir, Path(p).name)).resize((image_size, image_size),
+                                                                                     Image.NEAREST))
+        for p in paths
+    ])
 
 
 def prepare_data(settings: config.Settings | None = None) -> Path:

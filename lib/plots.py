@@ -141,3 +141,98 @@ def show_augmented(augmenter, image: np.ndarray, count: int = 8) -> plt.Figure:
     versions = [np.asarray(augmenter(image[None], training=True))[0] for _ in range(count)]
     return show_images(np.stack([image, *versions]), ["original"] + [f"augmented {i + 1}" for i in range(count)],
                        columns=count + 1, size=1.5)
+
+
+def plot_channels(activation: np.ndarray, title: str, columns: int = 16, size: float = 0.8) -> plt.Figure:
+    """Every channel of one activation (height, width, channels) as a small grey image.
+
+    Each channel is scaled on its own, as in the book, so faint patterns show; blank
+    channels (zero everywhere, see :func:`lib.interpret.blank_channels`) are left white and
+    crossed out, so they are visible as blank rather than hidden.
+    """
+    from lib.interpret import blank_channels
+
+    blank = blank_channels(activation)
+    count = activation.shape[-1]
+    rows = math.ceil(count / columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(columns * size, rows * size + 0.6), squeeze=False,
+                                layout="constrained")
+    for index, axis in enumerate(axes.flat):
+        axis.set_xticks([])
+        axis.set_yticks([])
+        if index >= count:
+            axis.axis("off")
+        elif blank[index]:
+            axis.plot([0, 1], [0, 1], color="#d62728", lw=1)
+            axis.plot([0, 1], [1, 0], color="#d62728", lw=1)
+            axis.set_xlim(0, 1)
+            axis.set_ylim(0, 1)
+        else:
+            channel = activation[..., index]
+            axis.imshow((channel - channel.mean()) / (channel.std() + 1e-9), cmap="viridis")
+    figure.suptitle(f"{title}: {count} channels, {int(blank.sum())} blank (crossed out)", fontsize=11)
+    return figure
+
+
+def plot_layer_statistics(statistics: dict[str, list], title: str) -> plt.Figure:
+    """Share of blank channels and of positive values, layer by layer, one line per image.
+
+    ``statistics`` maps an image's name to its :class:`lib.interpret.LayerStatistics` rows.
+    """
+    figure, axes = plt.subplots(1, 2, figsize=(11, 3.6), sharex=True)
+    for image_name, rows in statistics.items():
+        names = [row.name for row in rows]
+        axes[0].plot(names, [row.blank_fraction for row in rows], "o-", label=image_name)
+        axes[1].plot(names, [row.positive_fraction for row in rows], "o-", label=image_name)
+    axes[0].set_ylabel("share of blank channels")
+    axes[1].set_ylabel("share of positive values")
+    for axis in axes:
+        axis.set_ylim(-0.03, 1.03)
+        axis.tick_params(axis="x", rotation=60, labelsize=8)
+        axis.legend(fontsize=8)
+    figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def show_heatmaps(images: np.ndarray, rows: dict[str, np.ndarray], titles: list[str], size: float = 1.9,
+                  suptitle: str | None = None) -> plt.Figure:
+    """Images in the first row, then one row per entry of ``rows`` (heatmaps in [0, 1] laid
+    over the images with :func:`lib.interpret.superimpose`), the row's name on its left."""
+    from lib.interpret import superimpose
+
+    columns = len(images)
+    figure, axes = plt.subplots(len(rows) + 1, columns, figsize=(columns * size, (len(rows) + 1) * size * 1.05),
+                                squeeze=False)
+    for column, (image, title) in enumerate(zip(images, titles)):
+        axes[0, column].imshow(np.asarray(image).astype("uint8"))
+        axes[0, column].set_title(title, fontsize=8)
+        for row, heatmaps in enumerate(rows.values(), start=1):
+            axes[row, column].imshow(superimpose(image, heatmaps[column]))
+    for axis in axes.flat:
+        axis.set_xticks([])
+        axis.set_yticks([])
+    for row, name in enumerate(rows, start=1):
+        axes[row, 0].set_ylabel(name, fontsize=9)
+    if suptitle:
+        figure.suptitle(suptitle)
+    figure.tight_layout()
+    return figure
+
+
+def plot_rank_correlations(steps: list[int], correlations: np.ndarray, reached: list[str], title: str) -> plt.Figure:
+    """Rank correlation with the trained model's map against the number of randomized layers:
+    the mean over images, with each image as a faint line."""
+    figure, axis = plt.subplots(figsize=(11, 4.2))
+    axis.plot(steps, correlations.T, color="grey", alpha=0.25, lw=1)
+    axis.plot(steps, correlations.mean(axis=0), "o-", color="#d62728", lw=2, label="mean over images")
+    axis.axhline(0, color="black", lw=0.8)
+    axis.set_xticks(steps, [f"{k}: {name}" for k, name in zip(steps, reached)], fontsize=7, rotation=60,
+                    ha="right")
+    axis.set_xlabel("layers randomized from the top: count and the deepest one reached")
+    axis.set_ylabel("rank correlation with\nthe trained model's map")
+    axis.set_ylim(-1.05, 1.05)
+    axis.legend()
+    axis.set_title(title)
+    figure.tight_layout()
+    return figure

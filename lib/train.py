@@ -96,25 +96,37 @@ def build_for(settings: config.Settings, **overrides) -> keras.Model:
     return models.compile_model(model, settings.optimizer, settings.learning_rate)
 
 
-def train_mini_xception(settings: config.Settings, verbose: int = 2) -> tuple[TrainingRun, tuple]:
-    """Prepare the mode's data and train the mini Xception, keeping the best model at
-    :func:`lib.config.model_path`. Returns the run and the (train, validation, test) datasets."""
+def build_naive_for(settings: config.Settings) -> keras.Model:
+    """The naive convnet with the mode's input size, compiled with the mode's optimizer."""
+    return models.compile_model(models.build_naive_convnet(settings.input_shape),
+                                settings.optimizer, settings.learning_rate)
+
+
+BUILDERS = {"mini_xception": build_for, "naive_convnet": build_naive_for}
+
+
+def train_model(settings: config.Settings, name: str = "mini_xception",
+                verbose: int = 2) -> tuple[TrainingRun, tuple]:
+    """Prepare the mode's data and train model ``name`` (a key of :data:`BUILDERS`), keeping the
+    best one at :func:`lib.config.model_path`. Returns the run and the (train, validation, test) datasets."""
+    if name not in BUILDERS:
+        raise ValueError(f"No model called {name!r}: choose one of {', '.join(BUILDERS)}.")
     config.set_seed(0)
     datasets = data.load_datasets(data.prepare_data(settings), settings.image_size, settings.batch_size)
     with distribution_strategy().scope():
-        model = build_for(settings)
-    run = train(model, datasets[0], datasets[1], settings.epochs, config.model_path(settings), verbose)
+        model = BUILDERS[name](settings)
+    run = train(model, datasets[0], datasets[1], settings.epochs, config.model_path(settings, name), verbose)
     return run, datasets
 
 
-def load_trained_model(settings: config.Settings | None = None) -> keras.Model:
-    """The best mini Xception of this mode from chapter 3, trained now if it is not on disk."""
+def load_trained_model(settings: config.Settings | None = None, name: str = "mini_xception") -> keras.Model:
+    """The best model ``name`` of this mode from chapter 3, trained now if it is not on disk."""
     settings = config.current_settings() if settings is None else settings
-    path = config.model_path(settings)
+    path = config.model_path(settings, name)
     if not path.is_file():
         print(f"No trained model at {config.display_path(path)}: training one now "
               f"({settings.epochs} epochs, as chapter 3 does).")
-        train_mini_xception(settings, verbose=0)
+        train_model(settings, name, verbose=0)
     return keras.models.load_model(path)
 
 
@@ -123,7 +135,7 @@ def main() -> dict[str, float | int | str]:
     settings = config.current_settings()
     print(config.banner(settings))
     policy = use_fast_precision()
-    run, (_, validation_ds, test_ds) = train_mini_xception(settings)
+    run, (_, validation_ds, test_ds) = train_model(settings)
     # As the book does: evaluate the checkpoint with the lowest validation loss, not the last epoch.
     best = keras.models.load_model(config.model_path(settings))
     summary = {

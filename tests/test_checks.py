@@ -1,5 +1,6 @@
 """Each exercise check: silent about a missing answer, explicit about a wrong one, glad about a right one."""
 
+import keras
 import numpy as np
 import pytest
 
@@ -13,6 +14,7 @@ CASES = [
     (checks.channels_for_cost_ratio, lambda: 26, "1/N \\+ 1/9"),
     (checks.parameters_for_block_sizes, lambda: models.build_mini_xception(block_sizes=(16, 32, 64)).count_params(),
      "shortcut"),
+    (checks.feature_map_size_at_book_size, lambda: 22, "halves the size"),
     (checks.parameters_with_flatten,
      lambda: 721_857 + (models.build_mini_xception(TINY).get_layer("block5_add").output.shape[1] ** 2 - 1) * 512,
      "Dense layer"),
@@ -72,3 +74,72 @@ def test_trained_without_augmentation_check(capsys):
         checks.trained_without_augmentation(plain, {"accuracy": [0.9]})
     assert checks.trained_without_augmentation(plain, history) is True
     assert "gap +10.0%" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("check", [checks.count_blank_channels, checks.whole_tensor_normalization,
+                                   checks.grad_cam_by_hand, checks.pointing_by_hand])
+def test_function_exercises_wait_for_the_stub_to_be_replaced(check, capsys):
+    def stub(*arguments):
+        raise NotImplementedError
+
+    assert check(stub) is False
+    assert "not answered yet" in capsys.readouterr().out
+
+
+def test_count_blank_channels_check(capsys):
+    def count_zero_channels(activation):
+        return int((np.abs(activation).max(axis=(0, 1)) == 0).sum())
+
+    def count_constant_channels(activation):
+        return int((activation.max(axis=(0, 1)) == activation.min(axis=(0, 1))).sum())
+
+    assert checks.count_blank_channels(count_zero_channels) is True
+    assert "passed (3 blank channels of 12)" in capsys.readouterr().out
+    with pytest.raises(checks.CheckFailed, match="constant but not zero"):
+        checks.count_blank_channels(count_constant_channels)
+
+
+def test_block_inputs_model_check(capsys):
+    model = models.build_mini_xception((32, 32, 3), block_sizes=(8, 16))
+    names = ["block1_relu1", "block2_relu1"]
+    assert checks.block_inputs_model(None, model) is False
+    right = keras.Model(model.input, [model.get_layer(n).output for n in names])
+    assert checks.block_inputs_model(right, model) is True
+    as_dict = keras.Model(model.input, {n: model.get_layer(n).output for n in names})
+    assert checks.block_inputs_model(as_dict, model) is True
+    with pytest.raises(checks.CheckFailed, match="returns 1 outputs"):
+        checks.block_inputs_model(keras.Model(model.input, model.get_layer(names[0]).output), model)
+    swapped = keras.Model(model.input, [model.get_layer(n).output for n in ("block1_relu2", "block2_relu1")])
+    with pytest.raises(checks.CheckFailed, match="output 1 is not block1_relu1"):
+        checks.block_inputs_model(swapped, model)
+
+
+def test_whole_tensor_normalization_check_names_the_per_pixel_mistake():
+    assert checks.whole_tensor_normalization(lambda g: g / np.linalg.norm(g)) is True
+    with pytest.raises(checks.CheckFailed, match="keras.ops.normalize"):
+        checks.whole_tensor_normalization(lambda g: np.asarray(keras.ops.normalize(g)))
+    with pytest.raises(checks.CheckFailed, match="length is"):
+        checks.whole_tensor_normalization(lambda g: g)
+
+
+def test_grad_cam_by_hand_check():
+    from lib.interpret import heatmaps_from_gradients
+
+    assert checks.grad_cam_by_hand(lambda f, g: heatmaps_from_gradients(f[None], g[None])[0]) is True
+    with pytest.raises(checks.CheckFailed, match="shape"):
+        checks.grad_cam_by_hand(lambda f, g: f)
+    without_relu = lambda f, g: (f * g.mean(axis=(0, 1))).sum(-1) / np.abs((f * g.mean(axis=(0, 1))).sum(-1)).max()  # noqa: E731
+    with pytest.raises(checks.CheckFailed, match="positive part"):
+        checks.grad_cam_by_hand(without_relu)
+
+
+def test_pointing_by_hand_check():
+    from lib.interpret import upsample
+
+    def points_inside(heatmap, mask):
+        large = upsample(heatmap[None], mask.shape)[0]
+        return bool(mask.flat[np.argmax(large)])
+
+    assert checks.pointing_by_hand(points_inside) is True
+    with pytest.raises(checks.CheckFailed, match="Upsample"):
+        checks.pointing_by_hand(lambda heatmap, mask: True)

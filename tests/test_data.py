@@ -181,3 +181,29 @@ def test_prepare_data_in_tiny_mode_builds_the_split(data_root, monkeypatch):
     base = data.prepare_data(small)
     assert base == data_root / "toy_pets" / "cats_vs_dogs_small"
     assert len(listing(base / "validation")) == 4 and (data_root / "toy_pets" / "train_masks").is_dir()
+
+
+def test_subset_files_lists_cats_then_dogs_by_index(toy_subsets):
+    paths, labels = data.subset_files(toy_subsets, "train", per_class=3)
+    assert [p.name for p in paths] == ["cat.0.jpg", "cat.1.jpg", "cat.2.jpg", "dog.0.jpg", "dog.1.jpg", "dog.2.jpg"]
+    assert labels.tolist() == [0, 0, 0, 1, 1, 1]
+    with pytest.raises(FileNotFoundError, match="fewer than the 9 asked for"):
+        data.subset_files(toy_subsets, "test", per_class=9)
+
+
+def test_load_images_match_what_the_pipeline_feeds_the_model(toy_subsets):
+    _, _, test = data.load_datasets(toy_subsets, image_size=48, batch_size=4)
+    pipeline = np.concatenate([x.numpy() for x, _ in test])
+    paths, _ = data.subset_files(toy_subsets, "test", per_class=2)
+    loaded = data.load_images(paths, 48)
+    assert loaded.dtype == np.uint8 and loaded.shape == (4, 48, 48, 3)
+    np.testing.assert_array_equal(loaded, pipeline)
+
+
+def test_load_part_masks_keep_the_part_labels_at_the_models_size(toy_subsets):
+    from lib.toy_pets import PART_LABELS
+
+    paths, _ = data.subset_files(toy_subsets, "test", per_class=2)
+    masks = data.load_part_masks(toy_subsets, paths, 48)
+    assert masks.shape == (4, 48, 48)
+    assert set(np.unique(masks)) <= set(PART_LABELS.values()) and (masks > 0).any()

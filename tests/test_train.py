@@ -63,3 +63,12 @@ def test_load_trained_model_trains_when_missing_then_loads(data_root, capsys):
     assert config.model_path(settings).is_file()
     train.load_trained_model(settings)
     assert "training one now" not in capsys.readouterr().out
+
+
+def test_load_trained_model_knows_the_naive_convnet_and_names_the_choices(data_root):
+    tiny = config.settings_for("tiny", root=data_root)  # 80x80: the naive convnet's smallest size
+    settings = replace(tiny, epochs=1, split=config.Split((0, 8), (8, 10), (10, 12)))
+    naive = train.load_trained_model(settings, "naive_convnet")
+    assert naive.name == "naive_convnet" and config.model_path(settings, "naive_convnet").is_file()
+    with pytest.raises(ValueError, match="mini_xception, naive_convnet"):
+        train.load_trained_model(settings, "resnet")
