@@ -284,3 +284,48 @@ def pointing_by_hand(function: Callable[[Any, Any], Any]) -> bool:
                               "mask's size first (interpret.upsample), then find its largest value's position.")
     print("Exercise 5.3: passed (20 random heatmaps and masks).")
     return True
+
+
+def multiply_adds_with_shrinking_filters(answer: int | None) -> bool:
+    """Exercise 2.1: multiply-adds per image of the mini Xception at tiny size with the block
+    sizes reversed, (512, 256, 128, 64, 32)."""
+    from lib.architecture import layer_costs
+
+    tiny = config.settings_for("tiny").input_shape
+    reversed_model = models.build_mini_xception(tiny, block_sizes=(512, 256, 128, 64, 32))
+    return _report(
+        "2.1", answer, sum(row.multiply_adds for row in layer_costs(reversed_model)),
+        "Add up architecture.layer_costs(model): which blocks now run 512 filters on the largest maps?",
+    )
+
+
+def residual_block_with_projection(function: Callable[..., Any]) -> bool:
+    """Exercise 2.2: a block whose shortcut matches the pooled, widened main path."""
+    from keras import layers
+
+    inputs = keras.Input((16, 16, 8))
+    answer = _run_answer("2.2", function, inputs, 24)
+    if answer is None:
+        return False
+    if tuple(answer.shape[1:]) != (8, 8, 24):
+        raise CheckFailed(f"Exercise 2.2: the block's output has shape {tuple(answer.shape[1:])}, expected "
+                          "(8, 8, 24): half the size, 24 filters.")
+    block = keras.Model(inputs, answer)
+    projections = [layer for layer in block.layers if isinstance(layer, layers.Conv2D)
+                   and layer.kernel_size == (1, 1) and layer.strides == (2, 2)]
+    if not projections:
+        raise CheckFailed("Exercise 2.2: the shapes fit, but not with a strided 1x1 convolution on the shortcut. "
+                          "Project the shortcut: Conv2D(filters, 1, strides=2, padding='same').")
+    print("Exercise 2.2: passed (the shortcut is projected to (8, 8, 24) by a strided 1x1 convolution).")
+    return True
+
+
+def receptive_field_of_block3(answer: int | None) -> bool:
+    """Exercise 2.3: the receptive field (in input pixels) of the mini Xception's ``block3_pool`` output."""
+    from lib.architecture import receptive_fields
+
+    return _report(
+        "2.3", answer, receptive_fields(models.build_mini_xception())["block3_pool"],
+        "Walk from the input: each layer adds (kernel - 1) x jump, where jump (the input pixels "
+        "between neighbouring values) starts at 1 and doubles after each stride-2 pooling.",
+    )

@@ -34,6 +34,37 @@ def classifier_head(x: keras.KerasTensor) -> keras.KerasTensor:
     return layers.Activation("sigmoid", dtype="float32", name="dog_probability")(logit)
 
 
+def conv_block(
+    x: keras.KerasTensor,
+    size: int,
+    name: str,
+    separable: bool = True,
+    residual: bool = True,
+    batch_norm: bool = True,
+    batch_norm_momentum: float = 0.99,
+) -> keras.KerasTensor:
+    """One block of the mini Xception: (batch norm, ReLU, convolution) twice, then max pooling
+    that halves the map, with a strided 1x1 convolution as the residual shortcut.
+
+    The switches are chapter 2's ablations (see :func:`build_mini_xception`). Layers are named
+    ``{name}_bn1``, ``{name}_relu1``, ``{name}_sepconv1`` (``_conv1`` when not separable), ...,
+    ``{name}_pool``, ``{name}_shortcut`` and ``{name}_add``.
+    """
+    convolution = layers.SeparableConv2D if separable else layers.Conv2D
+    kind = "sepconv" if separable else "conv"
+    shortcut = x
+    for step in (1, 2):
+        if batch_norm:
+            x = layers.BatchNormalization(momentum=batch_norm_momentum, name=f"{name}_bn{step}")(x)
+        x = layers.Activation("relu", name=f"{name}_relu{step}")(x)
+        x = convolution(size, 3, padding="same", use_bias=not batch_norm, name=f"{name}_{kind}{step}")(x)
+    x = layers.MaxPooling2D(3, strides=2, padding="same", name=f"{name}_pool")(x)
+    if not residual:
+        return x
+    shortcut = layers.Conv2D(size, 1, strides=2, padding="same", use_bias=False, name=f"{name}_shortcut")(shortcut)
+    return layers.add([x, shortcut], name=f"{name}_add")
+
+
 def build_mini_xception(
     input_shape: tuple[int, int, int] = (180, 180, 3),
     block_sizes: Sequence[int] = BOOK_BLOCK_SIZES,
@@ -45,7 +76,7 @@ def build_mini_xception(
     pooling: str = "global_average",
     name: str = "mini_xception",
 ) -> keras.Model:
-    """The book's mini Xception, with switches for the chapter 2 ablations.
+    """The book's mini Xception: a stem, then one :func:`conv_block` per entry of ``block_sizes``.
 
     ``separable=False`` uses ``Conv2D`` where the book uses ``SeparableConv2D``;
     ``residual=False`` drops the strided 1x1 shortcut; ``batch_norm=False`` drops the
@@ -56,25 +87,13 @@ def build_mini_xception(
     """
     if pooling not in ("global_average", "flatten"):
         raise ValueError(f'pooling must be "global_average" or "flatten", got {pooling!r}.')
-    convolution = layers.SeparableConv2D if separable else layers.Conv2D
-    kind = "sepconv" if separable else "conv"
     inputs = keras.Input(shape=input_shape, name="image")
     x = augment(inputs) if augmentation else inputs
     x = layers.Rescaling(1.0 / 255, name="rescale")(x)
     # RGB channels are strongly correlated, so the first layer is a regular convolution.
     x = layers.Conv2D(32, 5, use_bias=not batch_norm, name="stem_conv")(x)
     for block, size in enumerate(block_sizes, start=1):
-        shortcut = x
-        for step in (1, 2):
-            if batch_norm:
-                x = layers.BatchNormalization(momentum=batch_norm_momentum, name=f"block{block}_bn{step}")(x)
-            x = layers.Activation("relu", name=f"block{block}_relu{step}")(x)
-            x = convolution(size, 3, padding="same", use_bias=not batch_norm, name=f"block{block}_{kind}{step}")(x)
-        x = layers.MaxPooling2D(3, strides=2, padding="same", name=f"block{block}_pool")(x)
-        if residual:
-            shortcut = layers.Conv2D(size, 1, strides=2, padding="same", use_bias=False,
-                                     name=f"block{block}_shortcut")(shortcut)
-            x = layers.add([x, shortcut], name=f"block{block}_add")
+        x = conv_block(x, size, f"block{block}", separable, residual, batch_norm, batch_norm_momentum)
     if pooling == "flatten":
         x = layers.Flatten(name="flatten")(x)
     else:

@@ -236,3 +236,55 @@ def plot_rank_correlations(steps: list[int], correlations: np.ndarray, reached: 
     axis.set_title(title)
     figure.tight_layout()
     return figure
+
+
+def plot_layer_costs(rows: list, title: str) -> plt.Figure:
+    """Per layer (rows of :func:`lib.architecture.layer_costs`): multiply-adds as bars, and
+    the output's side against its channels, the two trends of "filters grow as maps shrink"."""
+    names = [row.name for row in rows]
+    figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4))
+    left.bar(names, [row.multiply_adds / 1e6 for row in rows], color="#1f77b4")
+    left.set_ylabel("million multiply-adds per image")
+    side = right.plot(names, [row.height for row in rows], "o-", color="#d62728", label="map side (pixels)")
+    right.set_ylabel("feature map side (pixels)")
+    twin = right.twinx()
+    channels = twin.plot(names, [row.channels for row in rows], "s-", color="#2ca02c", label="channels")
+    twin.set_ylabel("channels")
+    right.legend(handles=side + channels, loc="center left", fontsize=8)
+    for axis in (left, right):
+        axis.tick_params(axis="x", rotation=75, labelsize=7)
+    figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def plot_depth_profiles(profiles: dict[str, np.ndarray], ylabel: str, title: str, log: bool = True) -> plt.Figure:
+    """One line per model of a quantity measured at each layer (layer 1 nearest the input)."""
+    figure, axis = plt.subplots(figsize=(8, 3.6))
+    for name, values in profiles.items():
+        axis.plot(np.arange(1, len(values) + 1), values, "o-", markersize=3, label=name)
+    if log:
+        axis.set_yscale("log")
+    axis.set_xlabel("layer (1 = nearest the input)")
+    axis.set_ylabel(ylabel)
+    axis.set_title(title)
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def plot_validation_curves(histories: dict[str, dict[str, list[float]]], title: str) -> plt.Figure:
+    """Validation accuracy per epoch, one line per model, and the training loss beside it."""
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 3.6))
+    for name, history in histories.items():
+        epochs = np.arange(1, len(history["loss"]) + 1)
+        left.plot(epochs, history["loss"], "o-", label=name)
+        right.plot(epochs, history["val_accuracy"], "o-", label=name)
+    left.set_ylabel("training loss")
+    right.set_ylabel("validation accuracy")
+    for axis in (left, right):
+        axis.set_xlabel("epoch")
+        axis.legend(fontsize=8)
+    figure.suptitle(title)
+    figure.tight_layout()
+    return figure

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from lib import checks, config, models
+from lib.architecture import layer_costs
 
 TINY = config.settings_for("tiny").input_shape
 CASES = [
@@ -15,6 +16,10 @@ CASES = [
     (checks.parameters_for_block_sizes, lambda: models.build_mini_xception(block_sizes=(16, 32, 64)).count_params(),
      "shortcut"),
     (checks.feature_map_size_at_book_size, lambda: 22, "halves the size"),
+    (checks.multiply_adds_with_shrinking_filters,
+     lambda: sum(r.multiply_adds for r in layer_costs(models.build_mini_xception(TINY, (512, 256, 128, 64, 32)))),
+     "512 filters on the largest maps"),
+    (checks.receptive_field_of_block3, lambda: 47, "doubles after each stride-2 pooling"),
     (checks.parameters_with_flatten,
      lambda: 721_857 + (models.build_mini_xception(TINY).get_layer("block5_add").output.shape[1] ** 2 - 1) * 512,
      "Dense layer"),
@@ -76,7 +81,7 @@ def test_trained_without_augmentation_check(capsys):
     assert "gap +10.0%" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("check", [checks.count_blank_channels, checks.whole_tensor_normalization,
+@pytest.mark.parametrize("check", [checks.residual_block_with_projection, checks.count_blank_channels, checks.whole_tensor_normalization,
                                    checks.grad_cam_by_hand, checks.pointing_by_hand])
 def test_function_exercises_wait_for_the_stub_to_be_replaced(check, capsys):
     def stub(*arguments):
@@ -143,3 +148,21 @@ def test_pointing_by_hand_check():
     assert checks.pointing_by_hand(points_inside) is True
     with pytest.raises(checks.CheckFailed, match="Upsample"):
         checks.pointing_by_hand(lambda heatmap, mask: True)
+
+
+def test_residual_block_with_projection_check():
+    from keras import layers
+
+    def projected(x, filters):
+        y = layers.MaxPooling2D(3, strides=2, padding="same")(layers.SeparableConv2D(filters, 3, padding="same")(x))
+        return layers.add([y, layers.Conv2D(filters, 1, strides=2, padding="same", use_bias=False)(x)])
+
+    def resized_some_other_way(x, filters):
+        y = layers.MaxPooling2D(3, strides=2, padding="same")(layers.SeparableConv2D(filters, 3, padding="same")(x))
+        return layers.add([y, layers.Conv2D(filters, 3, padding="same")(layers.MaxPooling2D(2)(x))])
+
+    assert checks.residual_block_with_projection(projected) is True
+    with pytest.raises(checks.CheckFailed, match="expected \\(8, 8, 24\\)"):
+        checks.residual_block_with_projection(lambda x, filters: layers.Conv2D(filters, 1)(x))
+    with pytest.raises(checks.CheckFailed, match="strided 1x1"):
+        checks.residual_block_with_projection(resized_some_other_way)
