@@ -6,7 +6,8 @@ Section 9.4 of *Deep Learning with Python* in functions that chapters 4 and 5 ca
   pooling layer's output for an image, and how many of its channels are blank;
 * :func:`generate_filter_patterns`: the input each filter responds to most, by gradient
   ascent (the book's 30 steps of size 10, with a whole-tensor L2-normalized gradient);
-* :func:`grad_cam`: class activation heatmaps from the gradient of the logit;
+* :func:`grad_cam`: class activation heatmaps from the gradient of the logit, and
+  :func:`occlusion_sensitivity`, Zeiler and Fergus' gradient-free second opinion;
 * :func:`pointing_game` and :func:`cascading_randomization`: whether a heatmap points at
   the parts that define the class, and whether it depends on the trained weights at all
   (Adebayo et al., 2018).
@@ -265,9 +266,15 @@ def heatmaps_from_gradients(feature_maps: np.ndarray, gradients: np.ndarray) -> 
     outputs and the class score's gradients with respect to them: each channel weighted by
     its mean gradient, summed, ReLU, divided by the maximum (an all-zero map stays zero)."""
     channel_weights = gradients.mean(axis=(1, 2), keepdims=True)
-    heatmaps = np.maximum((feature_maps * channel_weights).sum(axis=-1), 0)
-    peaks = heatmaps.max(axis=(1, 2), keepdims=True)
-    return np.divide(heatmaps, peaks, out=np.zeros_like(heatmaps), where=peaks > 0).astype("float32")
+    return positive_part_scaled((feature_maps * channel_weights).sum(axis=-1))
+
+
+def positive_part_scaled(maps: np.ndarray) -> np.ndarray:
+    """Maps (count, h, w) with negatives set to zero and each divided by its maximum, so the
+    strongest evidence is 1 (an all-zero map stays zero): float32."""
+    maps = np.maximum(np.asarray(maps, dtype="float32"), 0)
+    peaks = maps.max(axis=(1, 2), keepdims=True)
+    return np.divide(maps, peaks, out=np.zeros_like(maps), where=peaks > 0)
 
 
 def grad_cam_for_labels(model: keras.Model, images: np.ndarray, labels: Sequence[int], layer_name: str) -> np.ndarray:
@@ -288,6 +295,38 @@ def _class_score(logits: tf.Tensor, target: int) -> tf.Tensor:
     if not 0 <= target < logits.shape[-1]:
         raise ValueError(f"target must be a class index below {logits.shape[-1]}, got {target}.")
     return logits[:, target]
+
+
+def class_scores(model: keras.Model, images: np.ndarray, target: int, batch_size: int = 64) -> np.ndarray:
+    """The score Grad-CAM explains (:func:`score_tensor`: the logit, negated for class 0 of a
+    one-unit model), for each image, in float32."""
+    scorer = keras.Model(_input(model), score_tensor(model))
+    logits = np.concatenate([np.asarray(scorer(np.asarray(images[i:i + batch_size], "float32"), training=False),
+                                        dtype="float32")
+                             for i in range(0, len(images), batch_size)])
+    return np.asarray(_class_score(tf.constant(logits), target))
+
+
+def occlusion_sensitivity(model: keras.Model, image: np.ndarray, target: int, patch: int = 16,
+                          stride: int = 8, fill: float = 128.0) -> np.ndarray:
+    """Zeiler and Fergus' occlusion map for one image (height, width, 3), pixel values 0-255.
+
+    A grey square of side ``patch`` slides over the image in steps of ``stride``; each cell
+    of the returned map (rows, columns) is how much the class score (:func:`class_scores`)
+    drops when that square is hidden. Positive: the covered region was evidence for the
+    class; negative: evidence against it. Unlike Grad-CAM it needs no gradients, only
+    one forward pass per position.
+    """
+    height, width = image.shape[:2]
+    if not 0 < patch <= min(height, width) or stride < 1:
+        raise ValueError(f"Need 0 < patch <= {min(height, width)} and stride >= 1, got patch={patch}, "
+                         f"stride={stride}.")
+    rows, columns = range(0, height - patch + 1, stride), range(0, width - patch + 1, stride)
+    occluded = np.repeat(np.asarray(image, "float32")[None], len(rows) * len(columns), axis=0)
+    for index, (top, left) in enumerate((r, c) for r in rows for c in columns):
+        occluded[index, top:top + patch, left:left + patch] = fill
+    baseline = class_scores(model, image[None], target)[0]
+    return (baseline - class_scores(model, occluded, target)).reshape(len(rows), len(columns))
 
 
 def upsample(heatmaps: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:

@@ -1,10 +1,6 @@
 """lib.interpret: activations, filter patterns, Grad-CAM and the checks of it, on models small
 enough to know the right answer."""
 
-import functools
-import http.server
-import threading
-
 import keras
 import numpy as np
 import pytest
@@ -12,6 +8,7 @@ import skimage.data
 from keras import layers
 
 from lib import interpret, models
+from tests.local_server import serving
 
 TINY_SHAPE = (32, 32, 3)
 
@@ -250,6 +247,7 @@ def test_cascading_randomization_runs_from_the_trained_map_to_the_random_models_
     fresh = interpret.grad_cam_for_labels(interpret.reinitialized_copy(mini_xception), images, labels, "block2_add")
     np.testing.assert_allclose(maps[0], trained, atol=1e-5)
     np.testing.assert_allclose(maps[-1], fresh, atol=1e-5)
+    assert not np.allclose(maps[1], maps[0], atol=1e-3), "randomizing the top layer changes the map"
     assert interpret.rank_correlations(maps).shape == (4, 3)
     with pytest.raises(ValueError, match="steps must lie"):
         interpret.cascading_randomization(mini_xception, images, labels, "block2_add", [total + 1])
@@ -280,16 +278,40 @@ def test_imagenet_xception_downloads_its_weights_and_explains_a_photo(tmp_path):
     served.mkdir()
     with h5py.File(served / interpret.XCEPTION_WEIGHTS_FILES[True], "w") as weights_file:
         legacy_h5_format.save_weights_to_hdf5_group(weights_file, keras.applications.Xception(weights=None))
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
-    handler.log_message = lambda *args: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        xception = interpret.load_imagenet_xception(
-            base_url=f"http://127.0.0.1:{server.server_address[1]}", cache_dir=tmp_path / "cache")
-    finally:
-        server.shutdown()
+    with serving(served) as url:
+        xception = interpret.load_imagenet_xception(base_url=url.rstrip("/"), cache_dir=tmp_path / "cache")
     assert xception is not None and (tmp_path / "cache" / "models" / interpret.XCEPTION_WEIGHTS_FILES[True]).is_file()
     probabilities, heatmap = interpret.imagenet_grad_cam(xception, skimage.data.chelsea())
     assert probabilities.shape == (1, 1000) and probabilities.sum() == pytest.approx(1.0, abs=1e-3)
     assert heatmap.shape == (10, 10) and 0 <= heatmap.min() and heatmap.max() <= 1
+
+
+# Occlusion.
+
+def test_occlusion_finds_the_region_a_model_looks_at():
+    """A model whose logit is the mean brightness of the top-left quarter: hiding anything there
+    lowers the dog score, hiding anything else changes nothing."""
+    inputs = keras.Input((16, 16, 1))
+    corner = layers.Cropping2D(((0, 8), (0, 8)))(inputs)
+    logit = layers.Dense(1, kernel_initializer="ones", name="logit")(layers.GlobalAveragePooling2D()(corner))
+    model = keras.Model(inputs, layers.Activation("sigmoid")(logit))
+    image = np.full((16, 16, 1), 255.0, dtype="float32")
+    drops = interpret.occlusion_sensitivity(model, image, target=1, patch=8, stride=8, fill=0.0)
+    np.testing.assert_allclose(drops, [[255.0, 0.0], [0.0, 0.0]], atol=1e-3)
+    np.testing.assert_allclose(interpret.occlusion_sensitivity(model, image, 0, patch=8, stride=8, fill=0.0),
+                               -drops, atol=1e-3)
+    assert interpret.occlusion_sensitivity(model, image, 1, patch=4, stride=2).shape == (7, 7)
+    with pytest.raises(ValueError, match="patch"):
+        interpret.occlusion_sensitivity(model, image, 1, patch=17)
+
+
+def test_class_scores_are_the_logit_signed_by_class():
+    model = identity_classifier()
+    images = np.stack([np.full((6, 6, 1), v, "float32") for v in (-2.0, 3.0)])
+    np.testing.assert_allclose(interpret.class_scores(model, images, 1), [-2.0, 3.0], atol=1e-5)
+    np.testing.assert_allclose(interpret.class_scores(model, images, 0, batch_size=1), [2.0, -3.0], atol=1e-5)
+
+
+def test_positive_part_scaled():
+    maps = np.array([[[-1.0, 2.0], [4.0, 0.0]], [[-1.0, -2.0], [0.0, 0.0]]])
+    np.testing.assert_allclose(interpret.positive_part_scaled(maps), [[[0, 0.5], [1, 0]], [[0, 0], [0, 0]]])
