@@ -6,10 +6,15 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: book test venv clean
+.PHONY: book book-student test venv clean
 
 book: $(STAMP)
 	$(BIN)/jupyter-book build . --builder html -W -n --keep-going
+
+# The same site without the exercises' solutions (lib/student_edition.py), for a class.
+book-student: $(STAMP)
+	$(BIN)/python -m lib.student_edition _build/student_src
+	$(BIN)/jupyter-book build _build/student_src --path-output _build/student --builder html -W -n --keep-going
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -11,5 +11,6 @@
 - ``lib.interpret``: activations, filter patterns, Grad-CAM, and checks of explanations;
 - ``lib.checks``: self-checks for the exercises;
 - ``lib.plots``: figures the chapters share;
-- ``lib.files``: folders built aside and renamed into place.
+- ``lib.files``: folders built aside and renamed into place;
+- ``lib.student_edition``: the book's sources without solutions (``make book-student``).
 """

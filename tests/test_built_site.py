@@ -1,24 +1,16 @@
-"""Checks of the built site, _build/html, which `make book` produces.
+"""Checks of the built site's HTML, _build/html, which `make book` produces (see tests/site.py)."""
 
-`make test` runs before any build, so without a site these tests skip; .ci/run builds
-the book and then runs them with REQUIRE_BUILT_SITE=1, where a missing site fails.
-"""
-
-import os
 import re
 from pathlib import Path
 
+import nbformat
 import pytest
 
-ROOT = Path(__file__).parent.parent
-SITE = ROOT / "_build" / "html"
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-NOISE = ("absl::InitializeLog", "oneDNN custom operations", "cuInit", "cuda_platform", "Traceback")
+from tests.site import NOTEBOOKS, SITE, require_site
 
-if not SITE.is_dir():
-    if os.environ.get("REQUIRE_BUILT_SITE"):
-        raise RuntimeError(f"{SITE} is missing: run `make book` first.")
-    pytest.skip("the site is not built (make book)", allow_module_level=True)
+NOISE = ("absl::InitializeLog", "oneDNN custom operations", "cuInit", "cuda_platform")
+
+require_site()
 
 
 @pytest.fixture(params=NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
@@ -33,9 +25,12 @@ def page(notebook) -> str:
     return path.read_text()
 
 
-def test_no_tensorflow_log_lines_or_tracebacks(page):
+def test_no_tensorflow_log_lines_or_tracebacks(notebook, page):
     for noise in NOISE:
         assert noise not in page
+    cells = nbformat.read(notebook, as_version=4).cells
+    meant_to_fail = sum("raises-exception" in c.metadata.get("tags", []) for c in cells)
+    assert page.count("Traceback (most recent call last)") == meant_to_fail, "only the cells that show an error"
 
 
 def test_every_figure_was_written(page):

@@ -3,13 +3,17 @@
 nbval (configured in pyproject.toml) runs every notebook; these tests check what running cannot.
 """
 
+import os
 import re
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
+import yaml
 
-NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
+ROOT = Path(__file__).parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 MAX_CELL_LINES = 15
 MAX_LINE_WIDTH = 79  # wider code scrolls sideways in the book's text column
 
@@ -36,8 +40,28 @@ def test_kernel_is_python3(notebook):
     assert notebook.metadata.kernelspec.name == "python3"
 
 
-def test_first_code_cell_prints_the_mode_banner(notebook):
-    assert "print(config.banner())" in code_cells(notebook)[0].source
+def test_first_code_cell_sets_up_colab_and_is_the_same_everywhere(notebook):
+    """Colab opens one notebook without the course around it: the first cell fetches the course.
+
+    It is hidden in the book (``remove-cell``) and identical in every chapter, so a fix reaches all.
+    """
+    first = code_cells(notebook)[0]
+    reference = code_cells(nbformat.read(NOTEBOOKS[0], as_version=4))[0]
+    assert first.source == reference.source and "google.colab" in first.source
+    assert "remove-cell" in first.metadata.get("tags", [])
+    repository = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    assert f'REPOSITORY = "{repository}"' in first.source, "clone the repository the launch buttons point to"
+
+
+def test_the_colab_cell_does_nothing_elsewhere(notebook):
+    before = list(sys.path)
+    namespace: dict = {}
+    exec(code_cells(notebook)[0].source, namespace)  # noqa: S102 (the notebook's own cell)
+    assert sys.path == before and not os.path.isdir(namespace["COURSE"])
+
+
+def test_second_code_cell_prints_the_mode_banner(notebook):
+    assert "print(config.banner())" in code_cells(notebook)[1].source
 
 
 def test_pythia_sections(notebook):
