@@ -2,8 +2,8 @@
 
 Section 9.4 of *Deep Learning with Python* in functions that chapters 4 and 5 call:
 
-* :func:`activation_model` and :func:`activation_statistics`: every convolution's and
-  pooling layer's output for an image, and how many of its channels are blank;
+* :func:`activation_model` and :func:`activation_statistics`: every convolution's, pooling
+  layer's and ReLU's output for an image, and how many of its channels are blank;
 * :func:`generate_filter_patterns`: the input each filter responds to most, by gradient
   ascent (the book's 30 steps of size 10, with a whole-tensor L2-normalized gradient);
 * :func:`grad_cam`: class activation heatmaps from the gradient of the logit, and
@@ -403,6 +403,7 @@ def reinitialized_copy(model: keras.Model, seed: int = 1) -> keras.Model:
     ``seed`` must differ from the one training started from: the same seed redraws the
     trained model's own starting point, and a layer that moved little in training (the
     mini Xception's last Dense layer, in tiny mode) would then look hardly randomized.
+    Like :func:`lib.config.set_seed`, this seeds Python, NumPy and Keras for the whole process.
     """
     keras.utils.set_random_seed(seed)
     return keras.models.clone_model(model)
