@@ -18,7 +18,11 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from lib import separable
+from tqdm.auto import tqdm
+
+from lib import config, models, separable
+from lib.interpret import activation_model
+from lib.train import train
 
 SPATIAL_TYPES = (layers.Conv2D, layers.SeparableConv2D, layers.DepthwiseConv2D,
                  layers.MaxPooling2D, layers.AveragePooling2D)
@@ -127,9 +131,9 @@ def activation_moments(model: keras.Model, images: np.ndarray,
                        layer_names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """Mean and standard deviation of each named layer's output over a batch, in training mode
     (so batch norm uses the batch's own statistics, as it does during training)."""
-    extractor = keras.Model(model.inputs[0], [model.get_layer(n).output for n in layer_names])
-    outputs = extractor(np.asarray(images, "float32"), training=True)
-    return (np.array([float(np.mean(o)) for o in outputs]), np.array([float(np.std(o)) for o in outputs]))
+    outputs = activation_model(model, layer_names)(np.asarray(images, "float32"), training=True)
+    return (np.array([float(np.mean(outputs[n])) for n in layer_names]),
+            np.array([float(np.std(outputs[n])) for n in layer_names]))
 
 
 def width_for_parameters(build: Callable[[int], keras.Model], target: int, low: int = 1, high: int = 1024) -> int:
@@ -166,11 +170,6 @@ def run_ablation(
     """Train every variant (a function that builds a model) once per seed, all compiled with
     the optimizer of ``settings`` (a :class:`lib.config.Settings`) and trained on the same data
     for the same number of epochs; the seed is set before each build."""
-    from tqdm.auto import tqdm
-
-    from lib import config, models
-    from lib.train import train
-
     runs = []
     jobs = [(name, seed) for seed in seeds for name in variants]
     for name, seed in tqdm(jobs, desc="Training variants", disable=not progress):

@@ -12,12 +12,18 @@ The expected values are computed from the course's own code, never typed in.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 import keras
+import numpy as np
+from keras import layers
 
 from lib import config, models
+from lib.architecture import layer_costs, receptive_fields
+from lib.interpret import blank_channels, heatmaps_from_gradients, pointing_game
+from lib.separable import cost_ratio, depthwise_conv2d
 
 
 class CheckFailed(AssertionError):
@@ -86,10 +92,6 @@ def separable_parameters_by_hand(answer: int | None) -> bool:
 
 def depthwise_with_loops(function: Callable[[Any, Any], Any]) -> bool:
     """Exercise 1.2: a loop version of depthwise convolution ("valid" padding, stride 1)."""
-    import numpy as np
-
-    from lib.separable import depthwise_conv2d
-
     rng = np.random.default_rng()
     x = rng.normal(size=(2, 7, 6, 3)).astype("float32")
     kernel = rng.normal(size=(3, 3, 3, 2)).astype("float32")
@@ -111,8 +113,6 @@ def depthwise_with_loops(function: Callable[[Any, Any], Any]) -> bool:
 
 def channels_for_cost_ratio(answer: int | None) -> bool:
     """Exercise 1.3: the fewest output channels for which a 3x3 separable layer costs under 15%."""
-    from lib.separable import cost_ratio
-
     expected = next(n for n in range(1, 10_000) if cost_ratio(3, n) < 0.15)
     return _report(
         "1.3", answer, expected,
@@ -169,10 +169,6 @@ def feature_map_size_at_book_size(answer: int | None) -> bool:
 
 def count_blank_channels(function: Callable[[Any], Any]) -> bool:
     """Exercise 4.2: count the blank (all-zero) channels of one activation (height, width, channels)."""
-    import numpy as np
-
-    from lib.interpret import blank_channels
-
     rng = np.random.default_rng()
     activation = np.maximum(rng.normal(size=(9, 7, 12)), 0).astype("float32")
     activation[..., [1, 4, 5]] = 0.0  # what a ReLU leaves of a channel that never fires
@@ -193,10 +189,6 @@ def count_blank_channels(function: Callable[[Any], Any]) -> bool:
 
 def block_inputs_model(extractor: keras.Model | None, model: keras.Model) -> bool:
     """Exercise 4.3: a model from ``model``'s input to every ``blockN_relu1`` output, in order."""
-    import re
-
-    import numpy as np
-
     if extractor is None:
         print("Exercise 4.3: not answered yet. Build the model with keras.Model(inputs, outputs).")
         return False
@@ -218,8 +210,6 @@ def block_inputs_model(extractor: keras.Model | None, model: keras.Model) -> boo
 
 def whole_tensor_normalization(function: Callable[[Any], Any]) -> bool:
     """Exercise 5.1: divide one image's gradient (height, width, channels) by its L2 norm over the whole tensor."""
-    import numpy as np
-
     gradient = np.random.default_rng().normal(size=(6, 5, 3)).astype("float32")
     answer = _run_answer("5.1", function, gradient)
     if answer is None:
@@ -239,10 +229,6 @@ def whole_tensor_normalization(function: Callable[[Any], Any]) -> bool:
 
 def grad_cam_by_hand(function: Callable[[Any, Any], Any]) -> bool:
     """Exercise 5.2: a Grad-CAM heatmap from one image's feature maps and gradients (height, width, channels)."""
-    import numpy as np
-
-    from lib.interpret import heatmaps_from_gradients
-
     rng = np.random.default_rng()
     # Signed feature maps (a residual block's output can be negative), so the ReLU matters.
     feature_maps = rng.normal(size=(5, 4, 8)).astype("float32")
@@ -264,10 +250,6 @@ def grad_cam_by_hand(function: Callable[[Any, Any], Any]) -> bool:
 
 def pointing_by_hand(function: Callable[[Any, Any], Any]) -> bool:
     """Exercise 5.3: does a small heatmap's maximum, upsampled to the mask's size, fall inside the mask?"""
-    import numpy as np
-
-    from lib.interpret import pointing_game
-
     rng = np.random.default_rng()
     for _ in range(20):
         heatmap = rng.uniform(size=(5, 5)).astype("float32")
@@ -289,8 +271,6 @@ def pointing_by_hand(function: Callable[[Any, Any], Any]) -> bool:
 def multiply_adds_with_shrinking_filters(answer: int | None) -> bool:
     """Exercise 2.1: multiply-adds per image of the mini Xception at tiny size with the block
     sizes reversed, (512, 256, 128, 64, 32)."""
-    from lib.architecture import layer_costs
-
     tiny = config.settings_for("tiny").input_shape
     reversed_model = models.build_mini_xception(tiny, block_sizes=(512, 256, 128, 64, 32))
     return _report(
@@ -301,8 +281,6 @@ def multiply_adds_with_shrinking_filters(answer: int | None) -> bool:
 
 def residual_block_with_projection(function: Callable[..., Any]) -> bool:
     """Exercise 2.2: a block whose shortcut matches the pooled, widened main path."""
-    from keras import layers
-
     inputs = keras.Input((16, 16, 8))
     answer = _run_answer("2.2", function, inputs, 24)
     if answer is None:
@@ -322,8 +300,6 @@ def residual_block_with_projection(function: Callable[..., Any]) -> bool:
 
 def receptive_field_of_block3(answer: int | None) -> bool:
     """Exercise 2.3: the receptive field (in input pixels) of the mini Xception's ``block3_pool`` output."""
-    from lib.architecture import receptive_fields
-
     return _report(
         "2.3", answer, receptive_fields(models.build_mini_xception())["block3_pool"],
         "Walk from the input: each layer adds (kernel - 1) x jump, where jump (the input pixels "

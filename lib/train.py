@@ -86,14 +86,18 @@ def distribution_strategy():
     return tf.distribute.get_strategy()
 
 
-def build_for(settings: config.Settings, **overrides) -> keras.Model:
-    """The mini Xception with the mode's input size and batch-norm momentum, compiled.
+def mini_xception_for(settings: config.Settings, **overrides) -> keras.Model:
+    """The mini Xception with the mode's input size and batch-norm momentum, not compiled.
 
     ``overrides`` go to :func:`lib.models.build_mini_xception` and win over the mode's values.
     """
     arguments = {"input_shape": settings.input_shape, "batch_norm_momentum": settings.batch_norm_momentum}
-    model = models.build_mini_xception(**{**arguments, **overrides})
-    return models.compile_model(model, settings.optimizer, settings.learning_rate)
+    return models.build_mini_xception(**{**arguments, **overrides})
+
+
+def build_for(settings: config.Settings, **overrides) -> keras.Model:
+    """:func:`mini_xception_for`, compiled with the mode's optimizer and learning rate."""
+    return models.compile_model(mini_xception_for(settings, **overrides), settings.optimizer, settings.learning_rate)
 
 
 def build_naive_for(settings: config.Settings) -> keras.Model:

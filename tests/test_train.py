@@ -72,3 +72,12 @@ def test_load_trained_model_knows_the_naive_convnet_and_names_the_choices(data_r
     assert naive.name == "naive_convnet" and config.model_path(settings, "naive_convnet").is_file()
     with pytest.raises(ValueError, match="mini_xception, naive_convnet"):
         train.load_trained_model(settings, "resnet")
+
+
+def test_mini_xception_for_takes_the_modes_size_and_momentum_and_build_for_compiles_it():
+    tiny = config.settings_for("tiny")
+    model = train.mini_xception_for(tiny, block_sizes=(8,))
+    assert tuple(model.input.shape[1:]) == tiny.input_shape and not model.compiled
+    assert model.get_layer("block1_bn1").momentum == tiny.batch_norm_momentum
+    compiled = train.build_for(tiny, block_sizes=(8,))
+    assert compiled.count_params() == model.count_params() and compiled.compiled
