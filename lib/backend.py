@@ -1,0 +1,268 @@
+"""The one module that knows which Keras backend runs: gradients, devices, precision, distribution.
+
+Keras 3 runs the course's models on TensorFlow (the default), JAX or PyTorch, chosen by
+``KERAS_BACKEND`` before Keras is first imported. Everything else in ``lib`` computes with
+``keras.ops`` and asks this module for what Keras has no backend-neutral API for yet:
+
+* :func:`gradient_function` and :func:`input_gradients`: the gradient of a function of a batch
+  with respect to that batch (Grad-CAM and gradient ascent on filter patterns, chapter 5);
+* :func:`weight_gradients`: the loss gradient of each trainable weight (chapter 2);
+* :func:`compiled`: a function traced once and run fast (``tf.function``, ``jax.jit``);
+* :func:`device_description`, :func:`precision_policy_for`: what the course runs on and in;
+* :func:`distribution_scope`: every GPU of the machine for training (full mode);
+* :func:`has_tensorflow`: whether ``tf.data`` is there to serve the data (see :mod:`lib.data`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import platform
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import keras
+import numpy as np
+
+BACKENDS = ("tensorflow", "jax", "torch")
+
+
+def name() -> str:
+    """The Keras backend of this process: "tensorflow", "jax" or "torch"."""
+    return keras.backend.backend()
+
+
+def has_tensorflow() -> bool:
+    """Whether TensorFlow is installed (it serves the data through ``tf.data`` under any backend)."""
+    return importlib.util.find_spec("tensorflow") is not None
+
+
+def version() -> str:
+    """The backend's name and version, for banners and records: "TensorFlow 2.20.0", say."""
+    backend = name()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return f"TensorFlow {tf.__version__}"
+    if backend == "jax":
+        import jax
+
+        return f"JAX {jax.__version__}"
+    import torch
+
+    return f"PyTorch {torch.__version__}"
+
+
+def gradient_function(function: Callable, compile: bool = False) -> Callable:
+    """A function of a batch ``x`` that returns ``(function(x), gradient)``, backend tensors,
+    where ``gradient`` is the gradient of the sum of ``function(x)`` with respect to ``x``.
+
+    ``function`` maps a batch to one number per example, each depending on its own example
+    only (a class score, a filter's mean response), so the gradient of the sum holds each
+    example's own gradient. It must use ``keras.ops`` (and Keras models, called with
+    ``training=False``) so that every backend can trace it. ``compile=True`` traces it once
+    (:func:`compiled`), for a function called many times on batches of one shape.
+    """
+    backend = name()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        def values_and_gradients(x):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                values = function(x)
+                total = tf.reduce_sum(tf.cast(values, "float32"))
+            return values, tape.gradient(total, x)
+    elif backend == "jax":
+        import jax
+        import jax.numpy as jnp
+
+        def total(x):
+            values = function(x)
+            return jnp.sum(values.astype("float32")), values
+
+        def values_and_gradients(x):
+            (_, values), gradients = jax.value_and_grad(total, has_aux=True)(x)
+            return values, gradients
+    else:
+        def values_and_gradients(x):
+            x = x.detach().requires_grad_(True)
+            values = function(x)
+            values.float().sum().backward()
+            return values.detach(), x.grad
+
+    return compiled(values_and_gradients) if compile else values_and_gradients
+
+
+def input_gradients(function: Callable, inputs) -> tuple[np.ndarray, np.ndarray]:
+    """``function(inputs)`` and the gradient of its sum with respect to ``inputs``, as float32
+    arrays: :func:`gradient_function`, called once."""
+    values, gradients = gradient_function(function)(keras.ops.convert_to_tensor(to_numpy(inputs)))
+    return to_numpy(values), to_numpy(gradients)
+
+
+def weight_gradients(model: keras.Model, loss: Callable, images, labels) -> list[np.ndarray]:
+    """The gradient of ``loss(labels, model(images, training=True))`` for each of ``model``'s
+    trainable weights, in the order of ``model.trainable_weights``, as float32 arrays.
+
+    Training mode, as in a real training step: batch norm uses the batch's statistics. Nothing
+    is changed: JAX runs the model statelessly, and on the other backends the moving statistics
+    that batch norm updates in training mode are put back afterwards.
+    """
+    backend = name()
+    images = keras.ops.convert_to_tensor(np.asarray(images, dtype="float32"))
+    labels = keras.ops.convert_to_tensor(np.asarray(labels, dtype="float32").reshape(-1, 1))
+    if backend == "jax":
+        import jax
+
+        trainable = [v.value for v in model.trainable_variables]
+        frozen = [v.value for v in model.non_trainable_variables]
+
+        def value_of(weights):
+            predictions, _ = model.stateless_call(weights, frozen, images, training=True)
+            return loss(labels, predictions)
+
+        return [to_numpy(g) for g in jax.grad(value_of)(trainable)]
+    kept = [keras.ops.copy(v.value) for v in model.non_trainable_variables]
+    try:
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            with tf.GradientTape() as tape:
+                value = loss(labels, model(images, training=True))
+            gradients = tape.gradient(value, model.trainable_weights)
+        else:
+            for variable in model.trainable_variables:
+                variable.value.grad = None
+            loss(labels, model(images, training=True)).backward()
+            gradients = [variable.value.grad for variable in model.trainable_variables]
+    finally:
+        for variable, value in zip(model.non_trainable_variables, kept):
+            variable.assign(value)
+    return [to_numpy(g) for g in gradients]
+
+
+def compiled(function: Callable) -> Callable:
+    """``function`` traced into a graph where the backend has one (``tf.function``,
+    ``jax.jit``); PyTorch runs it as it is. Its arguments must be tensors, not Python numbers:
+    a new number would mean a new trace."""
+    backend = name()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(function)
+    if backend == "jax":
+        import jax
+
+        return jax.jit(function)
+    return function
+
+
+def to_numpy(tensor) -> np.ndarray:
+    """A backend tensor (or array) as a float32 NumPy array, detached from any gradient tape."""
+    if name() == "torch" and hasattr(tensor, "detach"):
+        tensor = tensor.detach()
+    return np.asarray(keras.ops.convert_to_numpy(tensor), dtype="float32")
+
+
+def gpu_names() -> list[str]:
+    """The names of the GPUs the backend sees (empty on a CPU-only machine)."""
+    backend = name()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return [tf.config.experimental.get_device_details(g).get("device_name", g.name)
+                for g in tf.config.list_physical_devices("GPU")]
+    if backend == "jax":
+        import jax
+
+        return [str(d.device_kind) for d in jax.devices() if d.platform == "gpu"]
+    import torch
+
+    return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+
+
+def cpu_model() -> str:
+    """The CPU's model name from ``/proc/cpuinfo`` (or what Python knows), for every timing the course prints."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def device_description() -> str:
+    """"GPU (name)" when the backend sees a GPU, else "CPU (model, n cores)"."""
+    gpus = gpu_names()
+    if gpus:
+        return f"GPU ({', '.join(gpus)})"
+    return f"CPU ({cpu_model()}, {os.cpu_count()} cores)"
+
+
+# Where mixed precision was measured to train the mini Xception faster than float32 on a CPU
+# with bfloat16 instructions (benchmarks/train_throughput.py: 1.14x with TensorFlow on an AMD
+# EPYC with AVX512-BF16). Backends not listed stay in float32 on CPUs until measured faster.
+BFLOAT16_FASTER_ON_CPU = ("tensorflow",)
+
+
+def precision_policy_for(backend: str, has_gpu: bool, cpu_flags: str) -> str:
+    """The dtype policy that trains fastest on this hardware and backend.
+
+    GPUs: ``mixed_float16`` on every backend. CPUs with bfloat16 instructions (AVX512-BF16 or
+    AMX): ``mixed_bfloat16`` where :data:`BFLOAT16_FASTER_ON_CPU` says it was measured faster.
+    Everything else: ``float32``, where mixed precision is slower.
+    """
+    if has_gpu:
+        return "mixed_float16"
+    has_bfloat16 = "avx512_bf16" in cpu_flags or "amx_bf16" in cpu_flags
+    return "mixed_bfloat16" if has_bfloat16 and backend in BFLOAT16_FASTER_ON_CPU else "float32"
+
+
+def fast_precision_policy() -> str:
+    """:func:`precision_policy_for` this machine and backend (CPU flags from ``/proc/cpuinfo``)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        flags = ""
+    return precision_policy_for(name(), bool(gpu_names()), flags)
+
+
+@contextlib.contextmanager
+def distribution_scope() -> Iterator[None]:
+    """Build and train inside this to use every GPU of the machine: TensorFlow's
+    ``MirroredStrategy``, or Keras' ``DataParallel`` distribution on JAX. With one device (or
+    on PyTorch, whose multi-GPU training Keras leaves to ``torch.distributed``) it does nothing."""
+    backend, gpus = name(), gpu_names()
+    if len(gpus) > 1 and backend == "tensorflow":
+        import tensorflow as tf
+
+        with tf.distribute.MirroredStrategy().scope():
+            yield
+    elif len(gpus) > 1 and backend == "jax":
+        previous = keras.distribution.distribution()
+        keras.distribution.set_distribution(keras.distribution.DataParallel())
+        try:
+            yield
+        finally:
+            keras.distribution.set_distribution(previous)
+    else:
+        yield
+
+
+def deterministic_ops() -> None:
+    """Ask the backend for deterministic kernels, so that a seeded run repeats exactly on one
+    machine (TensorFlow's ``enable_op_determinism``; JAX on a CPU is deterministic already;
+    PyTorch's ``use_deterministic_algorithms``)."""
+    backend = name()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+    elif backend == "torch":
+        import torch
+
+        torch.use_deterministic_algorithms(True, warn_only=True)
+

@@ -1,0 +1,102 @@
+"""lib.backend: gradients, precision and devices on the backend this process runs (TensorFlow by
+default), and the same computations compared across every backend installed here."""
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from lib import architecture, backend, models
+from tests.backend_probe import probe
+
+
+@pytest.mark.parametrize("name, gpu, flags, policy", [
+    ("tensorflow", True, "avx2", "mixed_float16"),
+    ("jax", True, "avx2", "mixed_float16"),
+    ("torch", True, "", "mixed_float16"),
+    ("tensorflow", False, "avx512f avx512_bf16", "mixed_bfloat16"),
+    ("tensorflow", False, "amx_bf16 amx_tile", "mixed_bfloat16"),
+    ("jax", False, "avx512_bf16", "float32"),  # not measured faster there: float32 until it is
+    ("tensorflow", False, "avx2 fma", "float32"),
+])
+def test_precision_policy_follows_the_hardware_and_the_backend(name, gpu, flags, policy):
+    assert backend.precision_policy_for(name, gpu, flags) == policy
+
+
+def test_input_gradients_of_a_known_function():
+    x = np.arange(12, dtype="float32").reshape(2, 2, 3)
+    values, gradients = backend.input_gradients(lambda t: keras.ops.sum(t * t, axis=(1, 2)), x)
+    np.testing.assert_allclose(values, (x * x).sum(axis=(1, 2)))
+    np.testing.assert_allclose(gradients, 2 * x)
+
+
+def test_a_compiled_gradient_function_gives_the_same_answer_every_call():
+    ascent = backend.gradient_function(lambda t: keras.ops.sum(keras.ops.sin(t), axis=1), compile=True)
+    x = keras.ops.convert_to_tensor(np.linspace(0, 1, 6, dtype="float32").reshape(2, 3))
+    for _ in range(2):
+        values, gradients = ascent(x)
+        np.testing.assert_allclose(backend.to_numpy(gradients), np.cos(backend.to_numpy(x)), rtol=1e-6)
+
+
+def test_weight_gradients_match_the_hand_derivative_and_change_nothing():
+    inputs = keras.Input((2,))
+    normalized = keras.layers.BatchNormalization(name="bn")(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(1, kernel_initializer="ones", name="dense")(normalized))
+    images = np.array([[1.0, 2.0], [3.0, 6.0]], dtype="float32")
+    labels = np.array([0.0, 1.0])
+    before = [np.array(v) for v in model.get_weights()]
+    gradients = backend.weight_gradients(model, keras.losses.MeanSquaredError(), images, labels)
+    # Batch norm in training mode: each column becomes (-1, 1) (up to its epsilon), so the
+    # prediction is -2 and 2, and d(mean squared error)/d(kernel) = mean(2 * (p - y) * x).
+    x = np.array([[-1.0, -1.0], [1.0, 1.0]]) * (1 / np.sqrt(1 + 1e-3 / np.array([1.0, 4.0])))
+    error = x.sum(axis=1) - labels
+    kernel = dict(zip([v.path for v in model.trainable_weights], gradients))["dense/kernel"]
+    np.testing.assert_allclose(kernel[:, 0], (2 * error[:, None] * x).mean(axis=0), rtol=1e-3)
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights())), "moving statistics kept"
+
+
+def test_the_device_is_named_with_its_model():
+    description = backend.device_description()
+    assert description.startswith(("CPU (", "GPU (")) and (backend.gpu_names() or backend.cpu_model() in description)
+
+
+def test_one_device_needs_no_distribution():
+    with backend.distribution_scope():
+        model = models.build_mini_xception((32, 32, 3), block_sizes=(8,))
+    assert model.count_params() > 0 and keras.distribution.distribution() is None
+
+
+# The same results on every backend installed here.
+
+OTHER_BACKENDS = [name for name in backend.BACKENDS if name != backend.name()]
+
+
+@pytest.fixture(scope="module")
+def saved_models(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("backends")
+    keras.utils.set_random_seed(0)
+    models.build_mini_xception((32, 32, 3), block_sizes=(8, 16)).save(folder / "model.keras")
+    architecture.build_deep_stack((16, 16, 3), depth=2, width=4, batch_norm=True).save(folder / "stack.keras")
+    np.save(folder / "images.npy", np.random.default_rng(0).uniform(0, 255, (4, 32, 32, 3)).astype("float32"))
+    return folder
+
+
+@pytest.mark.parametrize("other", OTHER_BACKENDS)
+def test_every_backend_computes_what_this_one_does(saved_models, other, tmp_path):
+    if importlib.util.find_spec(other) is None:
+        pytest.skip(f"{other} is not installed here (`make test BACKEND={other}` installs it)")
+    paths = [str(saved_models / name) for name in ("model.keras", "stack.keras", "images.npy")]
+    here = probe(*paths)
+    script = Path(__file__).with_name("backend_probe.py")
+    environment = {**os.environ, "KERAS_BACKEND": other, "PYTHONPATH": str(script.parent.parent)}
+    subprocess.run([sys.executable, str(script), *paths, str(tmp_path / "there.npz")], env=environment,
+                   check=True, capture_output=True, timeout=600)
+    there = dict(np.load(tmp_path / "there.npz"))
+    assert str(there.pop("backend")) == other and str(here.pop("backend")) == backend.name()
+    for name, value in here.items():
+        np.testing.assert_allclose(there[name], value, rtol=2e-3, atol=2e-3, err_msg=f"{name} on {other}")
