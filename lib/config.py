@@ -1,4 +1,4 @@
-"""The course's one switch: which data and which training settings a notebook uses.
+"""The course's one switch: which data and which training settings a notebook uses (chapter 0).
 
 ``COURSE_MODE`` chooses the mode:
 
@@ -10,19 +10,22 @@
   otherwise ``tiny``.
 
 ``COURSE_DATA_DIR`` says where data lives (default: ``data/`` at the root of the
-course checkout, which git ignores). Both variables are read once per process.
+course checkout, which git ignores), and ``COURSE_EPOCHS`` caps every training budget of
+the course (for a slow machine, or a first look at full mode). All three are read once per
+process. The folder layout under the data folder is defined here and nowhere else.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-import platform
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 MODES = ("tiny", "full", "auto")
 REPO_ROOT = Path(__file__).resolve().parent.parent
+CLASS_NAMES = ("cat", "dog")  # label 0 and label 1, the order image_dataset_from_directory gives them
+SUBSETS_FOLDER = "cats_vs_dogs_small"  # the book's name for the split, beside the train/ folder
 
 
 @dataclass(frozen=True)
@@ -54,11 +57,24 @@ class Settings:
     epochs: int
     optimizer: str
     learning_rate: float
+    naive_learning_rate: float  # the naive convnet's, which may differ (see notebooks/03_mini_xception)
     batch_norm_momentum: float
     split: Split
+    # Chapter 2 trains many small models, at a smaller size than chapter 3, so it can afford seeds.
+    experiment_image_size: int
+    ablation_width_divisor: int  # the variants' blocks are the book's sizes divided by this
     ablation_epochs: int
     ablation_seeds: tuple[int, ...]
-    toy_difficulty: str = "hard"
+    stack_image_size: int
+    stack_epochs: int
+    toy_difficulty: str = "medium"
+    epochs_cut_to: int | None = None  # COURSE_EPOCHS, when it cut the budgets above
+
+    @property
+    def calibrated(self) -> bool:
+        """Whether these are the settings the course's claims were measured with (tiny mode, budgets
+        not cut): only then does a claim that fails stop the notebook (see :mod:`lib.claims`)."""
+        return self.mode == "tiny" and self.epochs_cut_to is None
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
@@ -82,6 +98,18 @@ def data_dir() -> Path:
     return Path(configured).expanduser().resolve() if configured else default_data_dir()
 
 
+def toy_train_dir(root: Path, name: str = "toy_pets") -> Path:
+    """Where tiny mode draws its toy pets, in Kaggle's layout (another ``name`` for a variant of them,
+    such as chapter 5's marked ones)."""
+    return root / name / "train"
+
+
+def subsets_dir(train_dir: Path, name: str = SUBSETS_FOLDER) -> Path:
+    """Where ``make_subset`` puts a split of a ``train/`` folder: the book's ``cats_vs_dogs_small``
+    beside it, or another ``name`` for an exercise's own split."""
+    return Path(train_dir).parent / name
+
+
 def kaggle_train_dir(root: Path) -> Path:
     """Where a student puts Kaggle's dogs-vs-cats ``train/`` folder (the book's route)."""
     return root / "dogs-vs-cats" / "train"
@@ -92,9 +120,31 @@ def petimages_train_dir(root: Path) -> Path:
     return root / "petimages" / "train"
 
 
+def oxford_pets_train_dir(root: Path) -> Path:
+    """Where the prepared Oxford-IIIT Pet copy lives, in Kaggle naming (the second download source)."""
+    return root / "oxford_pets" / "train"
+
+
+def own_photos_dir(root: Path) -> Path:
+    """Where a student puts photos of their own: ``cat/`` and ``dog/`` subfolders, any file names."""
+    return root / "my_photos"
+
+
+def own_photos_train_dir(root: Path) -> Path:
+    """Where the student's own photos are laid out in Kaggle naming."""
+    return root / "my_photos_prepared" / "train"
+
+
+def real_train_dirs(root: Path) -> list[Path]:
+    """Every place a real-photo ``train/`` folder may be, in the order the course prefers them:
+    Kaggle's (the book's), the student's own photos, PetImages, Oxford-IIIT Pet."""
+    return [kaggle_train_dir(root), own_photos_train_dir(root), petimages_train_dir(root),
+            oxford_pets_train_dir(root)]
+
+
 def real_train_dir(root: Path) -> Path | None:
-    """The real-data ``train/`` folder on disk (Kaggle's first, then PetImages'), or None."""
-    for candidate in (kaggle_train_dir(root), petimages_train_dir(root)):
+    """The first real-photo ``train/`` folder of :func:`real_train_dirs` on disk, or None."""
+    for candidate in real_train_dirs(root):
         if (candidate / "cat.0.jpg").is_file() and (candidate / "dog.0.jpg").is_file():
             return candidate
     return None
@@ -121,52 +171,71 @@ def resolve_mode(requested: str, root: Path) -> tuple[str, str]:
     )
 
 
-def settings_for(mode: str, reason: str = "", root: Path | None = None) -> Settings:
-    """The settings of ``mode`` ("tiny" or "full")."""
-    root = data_dir() if root is None else root
+def settings_for(mode: str, reason: str = "", root: Path | None = None, epochs: int | None = None) -> Settings:
+    """The settings of ``mode`` ("tiny" or "full"); ``epochs`` caps every training budget."""
+    settings = _mode_settings(mode, reason, data_dir() if root is None else root)
+    return settings if epochs is None else cut_epochs(settings, epochs)
+
+
+def cut_epochs(settings: Settings, epochs: int) -> Settings:
+    """``settings`` with every training budget cut to at most ``epochs`` (``COURSE_EPOCHS``)."""
+    return replace(settings, epochs=min(settings.epochs, epochs),
+                   ablation_epochs=min(settings.ablation_epochs, epochs),
+                   stack_epochs=min(settings.stack_epochs, epochs), epochs_cut_to=epochs)
+
+
+def _mode_settings(mode: str, reason: str, root: Path) -> Settings:
     if mode == "full":
         return Settings(
             mode="full", reason=reason, data_dir=root, image_size=180, batch_size=32,
-            epochs=100, optimizer="rmsprop", learning_rate=1e-3,
+            epochs=100, optimizer="rmsprop", learning_rate=1e-3, naive_learning_rate=1e-3,
             batch_norm_momentum=0.99, split=BOOK_SPLIT,
-            # Chapter 2 trains seven models per seed: a third of the book's epochs each, three seeds.
-            ablation_epochs=30, ablation_seeds=(0, 1, 2),
+            # Chapter 2 trains five variants per seed and four deep stacks: at half the book's size
+            # and width, a third of its epochs, three seeds. A GPU's work.
+            experiment_image_size=90, ablation_width_divisor=2, ablation_epochs=30, ablation_seeds=(0, 1, 2),
+            stack_image_size=64, stack_epochs=20,
         )
     if mode == "tiny":
         # Why these differ from the book is explained in notebooks/00_getting_started.ipynb:
         # few steps need a faster optimizer and batch-norm statistics that keep up.
         return Settings(
             mode="tiny", reason=reason, data_dir=root, image_size=80, batch_size=32,
-            epochs=6, optimizer="adam", learning_rate=1e-3,
+            # The naive convnet, without batch norm, often sits at 50% for epochs at 1e-3 (and never
+            # leaves it at 2e-3): it learns from the first epochs at 3e-4 (chapter 3 shows it).
+            epochs=8, optimizer="adam", learning_rate=1e-3, naive_learning_rate=3e-4,
             batch_norm_momentum=0.9, split=TINY_SPLIT,
-            # What fits chapter 2's 150 s budget on 2 CPU cores: one seed, 3 epochs.
-            ablation_epochs=3, ablation_seeds=(0,),
+            # Chapter 2's variants at 48x48 and a quarter of the book's widths train as fast as
+            # they ever will on a CPU (their time is per-step overhead more than arithmetic), so
+            # three seeds of 4 epochs fit a few minutes, and each variant still shows its lesson.
+            experiment_image_size=48, ablation_width_divisor=4, ablation_epochs=4, ablation_seeds=(0, 1, 2),
+            stack_image_size=32, stack_epochs=5,
         )
     raise ValueError(f"Unknown mode {mode!r}: expected 'tiny' or 'full'.")
 
 
+def epochs_override() -> int | None:
+    """``COURSE_EPOCHS`` as a whole number of at least 1, or None when it is not set."""
+    value = os.environ.get("COURSE_EPOCHS", "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"COURSE_EPOCHS={value!r} is not a number of epochs: set it to a whole number "
+                         "such as 3 (every model then trains for at most 3 epochs), or unset it.")
+    return int(value)
+
+
 @functools.cache
 def current_settings() -> Settings:
-    """The settings of this process, from ``COURSE_MODE`` and ``COURSE_DATA_DIR`` (read once)."""
+    """The settings of this process, from ``COURSE_MODE``, ``COURSE_DATA_DIR`` and
+    ``COURSE_EPOCHS`` (read once)."""
     root = data_dir()
     mode, reason = resolve_mode(os.environ.get("COURSE_MODE", "auto"), root)
-    return settings_for(mode, reason, root)
+    return settings_for(mode, reason, root, epochs_override())
 
 
 def model_path(settings: Settings, name: str = "mini_xception") -> Path:
     """Where chapter 3 keeps its best model of this mode, and where chapters 4 and 5 look for it."""
     return settings.data_dir / "models" / f"{name}_{settings.mode}.keras"
-
-
-def device_description() -> str:
-    """"GPU (name)" when TensorFlow sees a GPU, else "CPU (n cores)"."""
-    import tensorflow as tf
-
-    gpus = tf.config.list_physical_devices("GPU")
-    if gpus:
-        names = [tf.config.experimental.get_device_details(g).get("device_name", g.name) for g in gpus]
-        return f"GPU ({', '.join(names)})"
-    return f"CPU ({os.cpu_count()} cores, {platform.machine()})"
 
 
 def display_path(path: Path) -> str:
@@ -178,14 +247,16 @@ def display_path(path: Path) -> str:
 
 
 def banner(settings: Settings | None = None) -> str:
-    """One line for the top of every notebook: mode, data, versions, device."""
+    """One line for the top of every notebook: mode, data, epochs cut, backend, device."""
     import keras
-    import tensorflow as tf
+
+    from lib import backend
 
     settings = current_settings() if settings is None else settings
+    cut = f" | epochs cut to {settings.epochs_cut_to} (COURSE_EPOCHS)" if settings.epochs_cut_to else ""
     return (
-        f"Mode: {settings.mode} ({settings.reason}) | data: {display_path(settings.data_dir)}/ | "
-        f"Keras {keras.__version__}, TensorFlow {tf.__version__} | {device_description()}"
+        f"Mode: {settings.mode} ({settings.reason}) | data: {display_path(settings.data_dir)}/{cut} | "
+        f"Keras {keras.__version__} on {backend.version()} | {backend.device_description()}"
     )
 
 

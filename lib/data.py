@@ -1,70 +1,99 @@
-"""Data for the course: the book's dogs-vs-cats split, from real or generated images.
+"""Data for the course: the book's dogs-vs-cats split, from real or generated images (chapter 0).
 
 The layout is always Kaggle's: a flat ``train/`` folder of ``cat.{i}.jpg`` and
 ``dog.{i}.jpg``, split by :func:`make_subset` into ``cats_vs_dogs_small/{train,
 validation,test}/{cat,dog}/`` and read by :func:`load_datasets`. Only where the
 ``train/`` folder comes from differs by mode (see :mod:`lib.config`):
 
-* tiny: :func:`make_toy_pets` draws it;
-* full: Kaggle's ``train/`` placed by the student, or else the Microsoft PetImages
-  zip, downloaded and laid out in Kaggle naming by :func:`download_petimages`.
+* tiny: :func:`lib.toy_pets.make_toy_pets` draws it;
+* full: Kaggle's ``train/`` placed by the student, or one that :mod:`lib.download` prepares.
+
+Two pipelines give the same batches. Where TensorFlow is installed, the book's
+``image_dataset_from_directory`` and ``tf.data`` serve them (whatever the Keras backend);
+without it, images are decoded into memory and served by a ``keras.utils.PyDataset``, with
+the decoder and resizing Keras' own ``format="grain"`` loader uses (PIL, ``keras.ops.image.resize``).
 """
 
 from __future__ import annotations
 
+import math
+import os
 import re
 import shutil
-import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+import keras
 import numpy as np
 
-from lib import config
+from lib import backend, config
+from lib.report import progress
+from lib.config import CLASS_NAMES
 from lib.files import build_directory
 from lib.toy_pets import load_part_mask, make_toy_pets, mask_directory_for
 
-__all__ = [
-    "CLASS_NAMES", "PETIMAGES_URL", "RealDataUnavailableError", "IncompleteDownloadError",
-    "find_bad_images", "make_subset", "load_datasets", "prepare_data", "download_petimages",
-    "make_toy_pets", "load_part_mask", "mask_directory_for", "subset_files", "load_images",
-    "resize_like_pipeline", "load_part_masks",
-]
-
-CLASS_NAMES = ("cat", "dog")
 PIPELINE_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")  # what image_dataset_from_directory reads
-PETIMAGES_URL = (
-    "https://download.microsoft.com/download/3/E/1/3E1C3F21-ECDB-4869-8368-6DEBA77B919F/"
-    "kagglecatsanddogs_5340.zip"
-)
-PETIMAGES_ZIP = "kagglecatsanddogs_5340.zip"
+PIPELINES = ("tf.data", "arrays")
 
 
-class RealDataUnavailableError(RuntimeError):
-    """Full mode was asked for, but the real images are neither on disk nor downloadable."""
+def default_pipeline() -> str:
+    """"tf.data" where TensorFlow is installed (the book's pipeline), else "arrays"."""
+    return "tf.data" if backend.has_tensorflow() else "arrays"
 
 
-class IncompleteDownloadError(RuntimeError):
-    """A downloaded archive is truncated or corrupt (an interrupted download)."""
+def _size(image_size: int | tuple[int, int]) -> tuple[int, int]:
+    """``image_size`` as (height, width): the course writes 180, Keras and the book (180, 180)."""
+    if isinstance(image_size, int):
+        return image_size, image_size
+    height, width = image_size
+    return int(height), int(width)
 
 
-def is_readable_image(path: Path) -> bool:
-    """Whether the input pipeline's own decoder can read ``path`` as an RGB image."""
-    return _decodes(Path(path).read_bytes())
+def decode(data: bytes, pipeline: str | None = None) -> np.ndarray:
+    """Image file bytes as a (height, width, 3) uint8 array, decoded as ``pipeline`` decodes
+    (TensorFlow's decoder for "tf.data", PIL for "arrays"). Raises ``ValueError`` when it cannot."""
+    pipeline = pipeline or default_pipeline()
+    if pipeline == "tf.data":
+        import tensorflow as tf
 
+        try:
+            # The call image_dataset_from_directory makes, so "readable" means readable there.
+            return tf.io.decode_image(data, channels=3, expand_animations=False).numpy()
+        except (tf.errors.InvalidArgumentError, tf.errors.UnknownError) as error:
+            raise ValueError(str(error).splitlines()[0]) from error
+    import io
 
-def _decodes(data: bytes) -> bool:
-    import tensorflow as tf
+    from PIL import Image, UnidentifiedImageError
 
     try:
-        # The same call image_dataset_from_directory makes, so "readable" means readable there.
-        tf.io.decode_image(data, channels=3, expand_animations=False)
-    except (tf.errors.InvalidArgumentError, tf.errors.UnknownError):
+        with Image.open(io.BytesIO(data)) as image:
+            return np.asarray(image.convert("RGB"))
+    except (UnidentifiedImageError, OSError, SyntaxError) as error:
+        raise ValueError(str(error)) from error
+
+
+def resize_like_pipeline(image, image_size: int | tuple[int, int], pipeline: str | None = None) -> np.ndarray:
+    """One (height, width, 3) image resized as :func:`load_datasets` resizes: bilinear, rounded to uint8."""
+    pipeline = pipeline or default_pipeline()
+    if pipeline == "tf.data":
+        import tensorflow as tf
+
+        resized = tf.image.resize(tf.cast(image, tf.float32), _size(image_size), method="bilinear")
+        return np.asarray(tf.cast(tf.round(resized), tf.uint8))
+    resized = keras.ops.image.resize(np.asarray(image, dtype="float32"), _size(image_size), "bilinear")
+    return np.clip(np.round(keras.ops.convert_to_numpy(resized)), 0, 255).astype(np.uint8)
+
+
+def is_readable_image(path: Path, pipeline: str | None = None) -> bool:
+    """Whether the input pipeline's own decoder can read ``path`` as an RGB image."""
+    try:
+        decode(Path(path).read_bytes(), pipeline)
+    except ValueError:
         return False
     return True
 
 
-def find_bad_images(directory: str | Path) -> list[Path]:
+def find_bad_images(directory: str | Path, pipeline: str | None = None) -> list[Path]:
     """The image files under ``directory`` that the pipeline's decoder cannot read.
 
     "Image files" are those the pipeline would load (by extension, as
@@ -74,13 +103,9 @@ def find_bad_images(directory: str | Path) -> list[Path]:
     if not directory.is_dir():
         raise FileNotFoundError(f"{directory} is not a folder: nothing to check.")
     candidates = sorted(p for p in directory.rglob("*") if p.suffix.lower() in PIPELINE_FORMATS and p.is_file())
-    return [p for p in _progress(candidates, f"Checking images in {directory.name}/") if not is_readable_image(p)]
+    return [p for p in progress(candidates, f"Checking images in {directory.name}/")
+            if not is_readable_image(p, pipeline)]
 
-
-def _progress(items: list, description: str) -> Iterable:
-    from tqdm import tqdm
-
-    return tqdm(items, desc=description, unit="img", disable=len(items) < 500)
 
 
 def _count_images(folder: Path, category: str) -> int:
@@ -123,7 +148,7 @@ def make_subset(
         for category, names in wanted.items():
             (stage / category).mkdir()
             sources = [original_dir / n for n in names]
-            good = [p for p in _progress(sources, f"{subset_name}/{category}") if is_readable_image(p)]
+            good = [p for p in progress(sources, f"{subset_name}/{category}") if is_readable_image(p)]
             for source in good:
                 shutil.copyfile(source, stage / category / source.name)
                 copied.append(f"{category}/{source.name}")
@@ -143,34 +168,48 @@ def make_subset(
     return target
 
 
-def load_datasets(base_dir: str | Path, image_size: int, batch_size: int, seed: int = 0):
-    """Train, validation and test ``tf.data`` datasets of ``base_dir``, cached and prefetched.
+def load_datasets(base_dir: str | Path, image_size: int | tuple[int, int], batch_size: int, seed: int = 0,
+                  pipeline: str | None = None):
+    """Train, validation and test datasets of ``base_dir``'s three subsets: batches of (uint8
+    images, int32 labels), cats 0 and dogs 1, the training set reshuffled every epoch.
 
-    Images are decoded and resized once, cached as uint8 (a quarter of float32's
-    memory), and the training set is reshuffled every epoch.
+    ``pipeline`` "tf.data" (the default where TensorFlow is installed) reads each folder with
+    the book's ``image_dataset_from_directory``, decodes and resizes every image once, caches
+    the result as uint8 (a quarter of float32's memory) and prefetches. tf.data's autotuner is
+    switched off: Keras' ``fit`` starts every epoch by discarding a dataset iterator that has
+    already begun prefetching, and with the autotuner on, tearing that iterator down stalled
+    for about 9 s at most epoch starts (TensorFlow 2.20, Keras 3.15, 2 CPU cores). Parallelism
+    and prefetch depth are set explicitly instead.
 
-    tf.data's autotuner is switched off. Keras' ``fit`` starts every epoch by discarding
-    a dataset iterator that has already begun prefetching, and with the autotuner on,
-    tearing that iterator down stalled for about 9 s at most epoch starts (TensorFlow
-    2.20, Keras 3.15, 2 CPU cores): idle time longer than a tiny-mode epoch's work.
-    Parallelism and prefetch depth are set explicitly instead.
+    ``pipeline`` "arrays" (the default without TensorFlow) decodes every image into memory
+    with :func:`decode` and :func:`resize_like_pipeline` and serves batches from there
+    (:class:`ArrayBatches`): the book's 2,000 training images at 180x180 take about 200 MB.
     """
-    import os
+    base_dir = Path(base_dir)
+    pipeline = pipeline or default_pipeline()
+    if pipeline not in PIPELINES:
+        raise ValueError(f"pipeline must be one of {', '.join(PIPELINES)}, got {pipeline!r}.")
+    for subset in ("train", "validation", "test"):
+        if not (base_dir / subset).is_dir():
+            raise FileNotFoundError(f"{base_dir / subset} is missing: run make_subset "
+                                    "(or lib.data.prepare_data()) first.")
+    if pipeline == "arrays":
+        return tuple(ArrayBatches(*load_folder(base_dir / subset, image_size, pipeline), batch_size,
+                                  seed if subset == "train" else None)
+                     for subset in ("train", "validation", "test"))
+    return _tf_datasets(base_dir, _size(image_size), batch_size, seed)
 
-    import keras
+
+def _tf_datasets(base_dir: Path, size: tuple[int, int], batch_size: int, seed: int):
     import tensorflow as tf
 
-    base_dir = Path(base_dir)
     options = tf.data.Options()
     options.autotune.enabled = False
     parallel_calls = os.cpu_count() or 1
 
     def load(subset: str, shuffle: bool) -> tf.data.Dataset:
-        folder = base_dir / subset
-        if not folder.is_dir():
-            raise FileNotFoundError(f"{folder} is missing: run make_subset (or lib.data.prepare_data()) first.")
         images = keras.utils.image_dataset_from_directory(
-            folder, image_size=(image_size, image_size), batch_size=None, shuffle=False)
+            base_dir / subset, image_size=size, batch_size=None, shuffle=False, verbose=False)
         images = images.map(lambda x, y: (tf.cast(tf.round(x), tf.uint8), y),
                             num_parallel_calls=parallel_calls).cache()
         if shuffle:
@@ -178,6 +217,67 @@ def load_datasets(base_dir: str | Path, image_size: int, batch_size: int, seed: 
         return images.batch(batch_size).prefetch(2).with_options(options)
 
     return load("train", True), load("validation", False), load("test", False)
+
+
+def class_folder_files(folder: Path) -> tuple[list[Path], np.ndarray]:
+    """The image files of ``folder/cat`` and ``folder/dog`` and their labels, in the order
+    ``image_dataset_from_directory`` lists them (class by class, file names sorted)."""
+    paths, labels = [], []
+    for label, category in enumerate(CLASS_NAMES):
+        found = sorted(p for p in (Path(folder) / category).iterdir() if p.suffix.lower() in PIPELINE_FORMATS)
+        paths.extend(found)
+        labels.extend([label] * len(found))
+    return paths, np.asarray(labels, dtype="int32")
+
+
+def load_folder(folder: Path, image_size: int | tuple[int, int],
+                pipeline: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Every image of ``folder/{cat,dog}`` decoded and resized as the pipeline does, with its label."""
+    paths, labels = class_folder_files(folder)
+    return load_images(paths, image_size, pipeline, f"Decoding {Path(folder).name}/"), labels
+
+
+class ArrayBatches(keras.utils.PyDataset):
+    """Batches of images held in memory, for the "arrays" pipeline: a ``keras.utils.PyDataset``
+    that ``fit``, ``evaluate`` and ``predict`` take on every backend, reshuffled after every
+    epoch when given a ``seed``. Iterating over it gives each batch once, as a tf.data dataset does."""
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int | None = None) -> None:
+        super().__init__()
+        self.images, self.labels, self.batch_size = images, labels, batch_size
+        self.rng = None if seed is None else np.random.default_rng(seed)
+        self.order = np.arange(len(images))
+        self.on_epoch_end()
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.images) / self.batch_size)
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        chosen = self.order[index * self.batch_size:(index + 1) * self.batch_size]
+        return self.images[chosen], self.labels[chosen]
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        for index in range(len(self)):
+            yield self[index]
+        self.on_epoch_end()
+
+    def on_epoch_end(self) -> None:
+        if self.rng is not None:
+            self.order = self.rng.permutation(len(self.images))
+
+
+def batches(dataset) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Each (images, labels) batch of a dataset of either pipeline, as NumPy arrays."""
+    for images, labels in dataset:
+        yield np.asarray(images), np.asarray(labels).reshape(-1)
+
+
+def first_batch(dataset) -> tuple[np.ndarray, np.ndarray]:
+    """The first (images, labels) batch of a dataset, taken together, so they belong to each
+    other (two separate passes over a reshuffled training set would not)."""
+    return next(batches(dataset))
 
 
 def subset_files(base_dir: str | Path, subset: str, per_class: int) -> tuple[list[Path], np.ndarray]:
@@ -194,24 +294,13 @@ def subset_files(base_dir: str | Path, subset: str, per_class: int) -> tuple[lis
     return paths, np.repeat(np.arange(len(CLASS_NAMES)), per_class)
 
 
-def resize_like_pipeline(image, image_size: int) -> np.ndarray:
-    """One (height, width, 3) image resized as :func:`load_datasets` resizes: bilinear, rounded to uint8."""
-    import tensorflow as tf
-
-    resized = tf.image.resize(tf.cast(image, tf.float32), (image_size, image_size), method="bilinear")
-    return np.asarray(tf.cast(tf.round(resized), tf.uint8))
-
-
-def load_images(paths: Iterable[str | Path], image_size: int) -> np.ndarray:
+def load_images(paths: Iterable[str | Path], image_size: int | tuple[int, int], pipeline: str | None = None,
+                description: str = "Decoding images") -> np.ndarray:
     """Image files decoded and resized exactly as the model's input pipeline does:
-    a (count, size, size, 3) uint8 array."""
-    import tensorflow as tf
-
-    return np.stack([
-        resize_like_pipeline(tf.io.decode_image(Path(p).read_bytes(), channels=3, expand_animations=False),
-                             image_size)
-        for p in paths
-    ])
+    a (count, height, width, 3) uint8 array."""
+    paths = list(paths)
+    return np.stack([resize_like_pipeline(decode(Path(p).read_bytes(), pipeline), image_size, pipeline)
+                     for p in progress(paths, description)])
 
 
 def load_part_masks(base_dir: str | Path, paths: Iterable[str | Path], image_size: int) -> np.ndarray:
@@ -221,10 +310,24 @@ def load_part_masks(base_dir: str | Path, paths: Iterable[str | Path], image_siz
 
     mask_dir = mask_directory_for(Path(base_dir).parent / "train")
     return np.stack([
-        np.asarray(Image.fromarray(load_part_mask(mask_dir, Path(p).name)).resize((image_size, image_size),
+        np.asarray(Image.fromarray(load_part_mask(mask_dir, Path(p).name)).resize(_size(image_size)[::-1],
                                                                                      Image.NEAREST))
         for p in paths
     ])
+
+
+def make_small_split(settings: config.Settings, per_class: dict[str, int], name: str = "small_split") -> Path:
+    """A smaller copy of the mode's split, for experiments that must be quick (chapter 3's exercise):
+    the first ``per_class[subset]`` images of each class of each subset's range, in a folder
+    ``name`` beside the book's split. Built with :func:`make_subset`, so re-running reuses it."""
+    train_dir = prepare_data(settings).parent / "train"
+    base_dir = config.subsets_dir(train_dir, name)
+    for subset, (start, end) in settings.split.items():
+        if per_class[subset] > end - start:
+            raise ValueError(f"The {subset} range holds {end - start} images per class; "
+                             f"{per_class[subset]} were asked for.")
+        make_subset(subset, start, start + per_class[subset], train_dir, base_dir)
+    return base_dir
 
 
 def prepare_data(settings: config.Settings | None = None) -> Path:
@@ -232,70 +335,13 @@ def prepare_data(settings: config.Settings | None = None) -> Path:
     settings = config.current_settings() if settings is None else settings
     root = settings.data_dir
     if settings.mode == "tiny":
-        train_dir = make_toy_pets(root / "toy_pets" / "train", n_per_class=settings.split.images_per_class,
+        train_dir = make_toy_pets(config.toy_train_dir(root), n_per_class=settings.split.images_per_class,
                                   difficulty=settings.toy_difficulty)
     else:
-        train_dir = config.real_train_dir(root) or download_petimages(root)
-    base_dir = train_dir.parent / "cats_vs_dogs_small"
+        from lib import download
+
+        train_dir = config.real_train_dir(root) or download.fetch_real_photos(root)
+    base_dir = config.subsets_dir(train_dir)
     for subset, (start, end) in settings.split.items():
         make_subset(subset, start, end, train_dir, base_dir)
     return base_dir
-
-
-def download_petimages(root: str | Path, url: str = PETIMAGES_URL) -> Path:
-    """Download the Microsoft PetImages zip (once) and lay it out as Kaggle's ``train/``.
-
-    Every image is decoded once with the pipeline's decoder; those that fail are
-    dropped and counted. Returns the ``train/`` folder.
-    """
-    import keras
-
-    root = Path(root)
-    try:
-        archive = Path(keras.utils.get_file(PETIMAGES_ZIP, origin=url, cache_dir=root, cache_subdir="downloads"))
-    except Exception as error:
-        raise RealDataUnavailableError(
-            f"Could not download the real dogs-vs-cats images from {url} ({error}).\n"
-            f"Either put Kaggle's dogs-vs-cats train/ folder at {config.kaggle_train_dir(root)}, "
-            "or run in tiny mode (COURSE_MODE=tiny) on the generated toy pets."
-        ) from error
-    _check_archive(archive)
-    target = config.petimages_train_dir(root)
-
-    def extract(stage: Path) -> list[str]:
-        written: list[str] = []
-        with zipfile.ZipFile(archive) as zf:
-            for category, folder in (("cat", "Cat"), ("dog", "Dog")):
-                members = sorted((m for m in zf.namelist() if re.fullmatch(rf"PetImages/{folder}/\d+\.jpg", m)),
-                                 key=lambda m: int(Path(m).stem))
-                kept = 0
-                for member in _progress(members, f"Decoding PetImages/{folder}"):
-                    data = zf.read(member)
-                    if _decodes(data):
-                        # Renumbered without gaps, so the book's split finds cat.0 ... cat.2499.
-                        name = f"{category}.{kept}.jpg"
-                        (stage / name).write_bytes(data)
-                        written.append(name)
-                        kept += 1
-                print(f"PetImages/{folder}: kept {kept} images, "
-                      f"dropped {len(members) - kept} that the decoder cannot read.")
-        return written
-
-    build_directory(target, {"archive": PETIMAGES_ZIP, "size": archive.stat().st_size}, extract)
-    return target
-
-
-def _check_archive(archive: Path) -> None:
-    """Raise :class:`IncompleteDownloadError` (and remove the file) unless it is a whole zip."""
-    try:
-        with zipfile.ZipFile(archive) as zf:
-            damaged = zf.testzip()
-    except (zipfile.BadZipFile, OSError, EOFError) as error:
-        damaged = str(error)
-    if damaged is not None:
-        size_mb = archive.stat().st_size / 1e6
-        archive.unlink()
-        raise IncompleteDownloadError(
-            f"{archive.name} is incomplete or damaged ({size_mb:.1f} MB; {damaged}), "
-            "probably an interrupted download. It was removed: run the same cell again to download it afresh."
-        )

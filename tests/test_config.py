@@ -59,14 +59,46 @@ def test_tiny_split_does_not_overlap():
     assert all(a[1] <= b[0] for a, b in zip(ranges, ranges[1:]))
 
 
-def test_banner_names_mode_data_versions_and_device(data_root, monkeypatch):
+def test_banner_names_mode_data_backend_and_device(data_root, monkeypatch):
+    from lib import backend
+
     monkeypatch.setenv("COURSE_MODE", "tiny")
     config.current_settings.cache_clear()
     line = config.banner()
     assert line.startswith("Mode: tiny (COURSE_MODE=tiny)")
-    for part in (str(data_root.resolve()), "Keras 3.", "TensorFlow 2.", "CPU"):
+    for part in (str(data_root.resolve()), "Keras 3.", f" on {backend.version()}", "CPU ("):
         assert part in line
-    assert "\n" not in line
+    assert "\n" not in line and "epochs cut" not in line
+
+
+def test_course_epochs_cuts_every_budget_and_the_banner_says_so(data_root, monkeypatch):
+    monkeypatch.setenv("COURSE_MODE", "full")
+    monkeypatch.setenv("COURSE_EPOCHS", "3")
+    config.current_settings.cache_clear()
+    settings = config.current_settings()
+    assert (settings.epochs, settings.ablation_epochs, settings.epochs_cut_to) == (3, 3, 3)
+    assert not settings.calibrated and "epochs cut to 3 (COURSE_EPOCHS)" in config.banner()
+    assert config.settings_for("tiny", epochs=1000).epochs == config.settings_for("tiny").epochs, "a cap, never more"
+
+
+@pytest.mark.parametrize("value", ["0", "three", "-2", "1.5"])
+def test_a_course_epochs_that_is_not_a_count_says_what_to_write(monkeypatch, value):
+    monkeypatch.setenv("COURSE_EPOCHS", value)
+    with pytest.raises(ValueError, match="whole number such as 3"):
+        config.epochs_override()
+
+
+def test_only_tiny_mode_with_its_whole_budget_is_calibrated():
+    assert config.settings_for("tiny").calibrated
+    assert not config.settings_for("full").calibrated and not config.settings_for("tiny", epochs=2).calibrated
+
+
+def test_the_data_layout_has_one_home(tmp_path):
+    assert config.subsets_dir(config.toy_train_dir(tmp_path)) == tmp_path / "toy_pets" / config.SUBSETS_FOLDER
+    assert config.real_train_dirs(tmp_path)[0] == config.kaggle_train_dir(tmp_path), "the book's route comes first"
+    make_real_train(config.oxford_pets_train_dir(tmp_path))
+    make_real_train(config.own_photos_train_dir(tmp_path))
+    assert config.real_train_dir(tmp_path) == config.own_photos_train_dir(tmp_path)
 
 
 def test_set_seed_makes_numpy_and_python_draws_repeatable():

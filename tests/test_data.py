@@ -10,6 +10,7 @@ from PIL import Image
 
 from lib import data
 from lib.files import NotOurFolderError
+from lib.toy_pets import mask_directory_for
 
 
 def encoded(fmt: str, mode: str = "RGB", size=(40, 30)) -> bytes:
@@ -43,21 +44,23 @@ def odd_images(tmp_path):
     return folder
 
 
-def test_find_bad_images_lists_exactly_what_the_decoder_rejects(odd_images):
-    assert sorted(p.name for p in data.find_bad_images(odd_images)) == sorted(BAD)
+@pytest.mark.parametrize("pipeline", data.PIPELINES)
+def test_find_bad_images_lists_exactly_what_the_decoder_rejects(odd_images, pipeline):
+    assert sorted(p.name for p in data.find_bad_images(odd_images, pipeline)) == sorted(BAD)
     assert sorted(p.name for p in odd_images.iterdir()) == sorted([*GOOD, *BAD, "notes.txt"]), "nothing is deleted"
 
 
-def test_the_readable_odd_formats_load_through_the_pipeline(odd_images, tmp_path):
+@pytest.mark.parametrize("pipeline", data.PIPELINES)
+def test_the_readable_odd_formats_load_through_the_pipeline(odd_images, tmp_path, pipeline):
     base = tmp_path / "base"
     for subset in ("train", "validation", "test"):
         for category in ("cat", "dog"):
             (base / subset / category).mkdir(parents=True)
             for name in GOOD:
                 shutil.copy(odd_images / name, base / subset / category / name)
-    train, _, _ = data.load_datasets(base, image_size=32, batch_size=4)
-    shapes = [images.shape[1:] for images, _ in train]
-    assert sum(len(images) for images, _ in train) == 2 * len(GOOD) and shapes[0] == (32, 32, 3)
+    train, _, _ = data.load_datasets(base, image_size=32, batch_size=4, pipeline=pipeline)
+    shapes = [images.shape[1:] for images, _ in data.batches(train)]
+    assert sum(len(images) for images, _ in data.batches(train)) == 2 * len(GOOD) and shapes[0] == (32, 32, 3)
 
 
 def test_find_bad_images_explains_a_missing_folder(tmp_path):
@@ -108,7 +111,8 @@ def test_make_subset_skips_unreadable_images_and_says_how_many(tmp_path, capsys)
 
 def test_make_subset_says_what_is_missing(tmp_path):
     source = kaggle_folder(tmp_path / "train", 3)
-    with pytest.raises(FileNotFoundError, match=r"train/ holds 3 cat images; the split needs cat\.0\.jpg \.\.\. cat\.4\.jpg"):
+    message = r"train/ holds 3 cat images; the split needs cat\.0\.jpg \.\.\. cat\.4\.jpg"
+    with pytest.raises(FileNotFoundError, match=message):
         data.make_subset("train", 0, 5, source, tmp_path / "small")
     assert not (tmp_path / "small").exists()
 
@@ -150,27 +154,59 @@ def test_an_interrupted_make_subset_leaves_no_half_subset(tmp_path, monkeypatch)
     assert len(listing(data.make_subset("train", 0, 4, source, tmp_path / "small"))) == 8
 
 
-def test_load_datasets_shapes_labels_and_order(toy_subsets):
-    train, validation, test = data.load_datasets(toy_subsets, image_size=48, batch_size=5)
-    images, labels = next(iter(train))
+@pytest.mark.parametrize("pipeline", data.PIPELINES)
+def test_load_datasets_shapes_labels_and_order(toy_subsets, pipeline):
+    train, validation, test = data.load_datasets(toy_subsets, image_size=48, batch_size=5, pipeline=pipeline)
+    images, labels = data.first_batch(train)
     assert images.shape == (5, 48, 48, 3) and images.dtype.name == "uint8"
     assert labels.dtype.name == "int32"
-    assert sum(len(b) for b, _ in train) == 16 and sum(len(b) for b, _ in validation) == 4
-    test_labels = np.concatenate([y.numpy() for _, y in test])
+    assert sum(len(b) for b, _ in data.batches(train)) == 16 and sum(len(b) for b, _ in data.batches(validation)) == 4
+    test_labels = np.concatenate([y for _, y in data.batches(test)])
     assert list(test_labels) == [0, 0, 1, 1], "cats are class 0 and dogs class 1, in folder order"
-    epochs = [np.concatenate([y.numpy() for _, y in train]) for _ in range(3)]
+    epochs = [np.concatenate([y for _, y in data.batches(train)]) for _ in range(3)]
     assert any((a != b).any() for a, b in zip(epochs, epochs[1:])), "reshuffled every epoch"
+
+
+def test_both_pipelines_give_the_same_images_and_labels(toy_subsets):
+    """The "arrays" pipeline (no TensorFlow) serves what tf.data serves, up to the decoders' rounding."""
+    served = {}
+    for pipeline in data.PIPELINES:
+        _, _, test = data.load_datasets(toy_subsets, image_size=(40, 40), batch_size=3, pipeline=pipeline)
+        images, labels = zip(*data.batches(test))
+        served[pipeline] = np.concatenate(images).astype(int), np.concatenate(labels)
+    (tf_images, tf_labels), (array_images, array_labels) = served.values()
+    assert (tf_labels == array_labels).all() and tf_images.shape == array_images.shape == (4, 40, 40, 3)
+    assert np.abs(tf_images - array_images).mean() < 2, "JPEG decoders differ by a grey level here and there"
+
+
+def test_image_size_may_be_written_as_keras_and_the_book_write_it(toy_subsets):
+    for size in (36, (36, 36)):
+        train, _, _ = data.load_datasets(toy_subsets, image_size=size, batch_size=4)
+        assert data.first_batch(train)[0].shape == (4, 36, 36, 3)
+    train, _, _ = data.load_datasets(toy_subsets, image_size=(30, 40), batch_size=4)
+    assert data.first_batch(train)[0].shape == (4, 30, 40, 3)
+
+
+def test_the_arrays_pipeline_trains_a_model(toy_subsets):
+    from lib import models
+
+    train, validation, _ = data.load_datasets(toy_subsets, image_size=32, batch_size=4, pipeline="arrays")
+    model = models.compile_model(models.build_mini_xception((32, 32, 3), block_sizes=(8,)), "adam")
+    history = model.fit(train, validation_data=validation, epochs=2, verbose=0)
+    assert len(history.history["val_accuracy"]) == 2
 
 
 def test_load_datasets_turn_off_the_autotuner_that_stalls_epoch_starts(toy_subsets):
     """See load_datasets' docstring: with it on, most epochs began with a ~9 s idle wait."""
-    for dataset in data.load_datasets(toy_subsets, image_size=32, batch_size=4):
+    for dataset in data.load_datasets(toy_subsets, image_size=32, batch_size=4, pipeline="tf.data"):
         assert dataset.options().autotune.enabled is False
 
 
-def test_load_datasets_explains_a_missing_subset(tmp_path):
+def test_load_datasets_explains_a_missing_subset_or_pipeline(tmp_path, toy_subsets):
     with pytest.raises(FileNotFoundError, match="run make_subset"):
         data.load_datasets(tmp_path, 32, 4)
+    with pytest.raises(ValueError, match="tf.data, arrays"):
+        data.load_datasets(toy_subsets, 32, 4, pipeline="grain")
 
 
 def test_prepare_data_in_tiny_mode_builds_the_split(data_root, monkeypatch):
@@ -179,8 +215,8 @@ def test_prepare_data_in_tiny_mode_builds_the_split(data_root, monkeypatch):
     tiny = config.settings_for("tiny", root=data_root)
     small = replace(tiny, split=config.Split((0, 4), (4, 6), (6, 8)))
     base = data.prepare_data(small)
-    assert base == data_root / "toy_pets" / "cats_vs_dogs_small"
-    assert len(listing(base / "validation")) == 4 and (data_root / "toy_pets" / "train_masks").is_dir()
+    assert base == config.subsets_dir(config.toy_train_dir(data_root))
+    assert len(listing(base / "validation")) == 4 and mask_directory_for(config.toy_train_dir(data_root)).is_dir()
 
 
 def test_subset_files_lists_cats_then_dogs_by_index(toy_subsets):
@@ -191,13 +227,14 @@ def test_subset_files_lists_cats_then_dogs_by_index(toy_subsets):
         data.subset_files(toy_subsets, "test", per_class=9)
 
 
-def test_load_images_match_what_the_pipeline_feeds_the_model(toy_subsets):
-    _, _, test = data.load_datasets(toy_subsets, image_size=48, batch_size=4)
-    pipeline = np.concatenate([x.numpy() for x, _ in test])
+@pytest.mark.parametrize("pipeline", data.PIPELINES)
+def test_load_images_match_what_the_pipeline_feeds_the_model(toy_subsets, pipeline):
+    _, _, test = data.load_datasets(toy_subsets, image_size=48, batch_size=4, pipeline=pipeline)
+    served = np.concatenate([x for x, _ in data.batches(test)])
     paths, _ = data.subset_files(toy_subsets, "test", per_class=2)
-    loaded = data.load_images(paths, 48)
+    loaded = data.load_images(paths, 48, pipeline)
     assert loaded.dtype == np.uint8 and loaded.shape == (4, 48, 48, 3)
-    np.testing.assert_array_equal(loaded, pipeline)
+    np.testing.assert_array_equal(loaded, served)
 
 
 def test_load_part_masks_keep_the_part_labels_at_the_models_size(toy_subsets):
