@@ -1,32 +1,38 @@
-"""Figures the chapters share."""
+"""Figures the chapters share; each function names the chapter that shows it."""
 
 from __future__ import annotations
 
 import math
 
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import numpy as np
-from PIL import Image
 
-from lib.data import CLASS_NAMES
+from lib.config import CLASS_NAMES
+from lib.data import batches
 from lib.toy_pets import PART_LABELS
 
-PART_COLOURS = {"background": (0, 0, 0), "face": (90, 90, 200), "ears": (230, 160, 40), "muzzle": (240, 240, 240)}
-
-
-def load_image(path: str | Path) -> Image.Image:
-    """An image file as RGB."""
-    return Image.open(path).convert("RGB")
+PART_COLOURS = {"background": (0, 0, 0), "face": (90, 90, 200), "ears": (230, 160, 40), "eyes": (60, 200, 90),
+                "nose": (220, 60, 60), "muzzle": (240, 240, 240), "cue": (250, 230, 0)}
 
 
 def colour_parts(mask: np.ndarray) -> np.ndarray:
-    """A part mask (values of ``PART_LABELS``) as an RGB picture, one colour per part."""
+    """A part mask (values of ``PART_LABELS``) as an RGB picture, one colour per part (chapters 0, 5)."""
     picture = np.zeros((*mask.shape, 3), dtype=np.uint8)
     for part, value in PART_LABELS.items():
         picture[mask == value] = PART_COLOURS[part]
     return picture
+
+
+def show_part_legend() -> plt.Figure:
+    """The colours of :func:`colour_parts`, one swatch per part, named (chapters 0 and 5)."""
+    figure, axis = plt.subplots(figsize=(9, 0.5))
+    for index, (part, colour) in enumerate(PART_COLOURS.items()):
+        axis.add_patch(plt.Rectangle((index, 0), 0.3, 1, color=np.array(colour) / 255, ec="grey"))
+        axis.text(index + 0.38, 0.5, part, va="center", fontsize=9)
+    axis.set_xlim(0, len(PART_COLOURS))
+    axis.set_ylim(0, 1)
+    axis.axis("off")
+    return figure
 
 
 def show_images(images: np.ndarray, titles: list[str], columns: int = 8, size: float = 1.6,
@@ -48,9 +54,9 @@ def show_images(images: np.ndarray, titles: list[str], columns: int = 8, size: f
 def show_batch(dataset, count: int = 16, columns: int = 8, suptitle: str | None = None) -> plt.Figure:
     """The first ``count`` images of a labelled, batched dataset, titled with their class names."""
     images, labels = [], []
-    for batch_images, batch_labels in dataset:
-        images.extend(batch_images.numpy())
-        labels.extend(int(label) for label in batch_labels.numpy().reshape(-1))
+    for batch_images, batch_labels in batches(dataset):
+        images.extend(batch_images)
+        labels.extend(int(label) for label in batch_labels)
         if len(images) >= count:
             break
     return show_images(np.stack(images[:count]), [CLASS_NAMES[label] for label in labels[:count]],
@@ -286,5 +292,21 @@ def plot_validation_curves(histories: dict[str, dict[str, list[float]]], title: 
         axis.set_xlabel("epoch")
         axis.legend(fontsize=8)
     figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def plot_blank_shares(shares: dict[str, dict[str, float]], title: str) -> plt.Figure:
+    """The share of blank channels layer by layer, one line per model (chapter 4). The layers of
+    models of different depths are placed from 0 (the first) to 1 (the last), so the lines compare."""
+    figure, axis = plt.subplots(figsize=(9, 3.6))
+    for name, by_layer in shares.items():
+        depth = np.linspace(0, 1, len(by_layer))
+        axis.plot(depth, list(by_layer.values()), "o-", label=f"{name} ({len(by_layer)} layers)")
+    axis.set_xlabel("depth (first layer 0, last layer 1)")
+    axis.set_ylabel("share of blank channels")
+    axis.set_ylim(-0.03, 1.03)
+    axis.legend(fontsize=8)
+    axis.set_title(title)
     figure.tight_layout()
     return figure

@@ -146,35 +146,24 @@ def median_seconds(step, repeats: int = 5) -> float:
 
 
 def time_layer(layer, input_shape: tuple[int, int, int], batch_size: int = 16, repeats: int = 5) -> dict[str, float]:
-    """Median seconds of a forward pass and of a gradient step of one Keras layer on random inputs."""
-    import tensorflow as tf
+    """Median seconds of a forward pass and of a training step (gradients and an SGD update, on
+    a mean squared error) of one Keras layer on random inputs, each compiled by Keras."""
+    import keras
 
-    x = tf.random.normal((batch_size, *input_shape))
-    layer.build(x.shape)
-
-    @tf.function
-    def forward(inputs):
-        return layer(inputs)
-
-    @tf.function
-    def gradient_step(inputs):
-        with tf.GradientTape() as tape:
-            tape.watch(inputs)
-            loss = tf.reduce_mean(tf.square(layer(inputs)))
-        return tape.gradient(loss, [inputs, *layer.trainable_weights])
-
-    return {"forward": median_seconds(lambda: forward(x), repeats),
-            "training step": median_seconds(lambda: gradient_step(x), repeats)}
+    inputs = keras.Input(input_shape)
+    # time_model draws pixel values 0-255: scaled to 0-1 first, so SGD's steps stay finite.
+    model = keras.Model(inputs, layer(keras.layers.Rescaling(1 / 255)(inputs)))
+    model.compile(optimizer="sgd", loss="mse")
+    return time_model(model, batch_size, repeats)
 
 
 def time_model(model, batch_size: int = 16, repeats: int = 3) -> dict[str, float]:
-    """Median seconds of a forward pass and of a training step of a compiled binary classifier."""
-    import tensorflow as tf
-
-    x = tf.random.uniform((batch_size, *model.input_shape[1:]), 0, 255)
-    y = tf.cast(tf.random.uniform((batch_size, 1)) > 0.5, tf.float32)
-    forward = tf.function(lambda inputs: model(inputs, training=False))
-    return {"forward": median_seconds(lambda: forward(x), repeats),
+    """Median seconds of a forward pass (``predict_on_batch``) and of a training step
+    (``train_on_batch``) of a compiled model, on random images (pixel values 0-255) and targets."""
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 255, (batch_size, *model.input_shape[1:])).astype("float32")
+    y = rng.uniform(0, 1, (batch_size, *model.output_shape[1:])).round().astype("float32")
+    return {"forward": median_seconds(lambda: model.predict_on_batch(x), repeats),
             "training step": median_seconds(lambda: model.train_on_batch(x, y), repeats)}
 
 
@@ -198,3 +187,46 @@ def compare_layer_speed(channel_counts, image_size: int = 40, kernel_size: int =
                      **{f"{step} speed-up": regular[step] / separate[step] for step in regular},
                      **{f"separable {step} ms": separate[step] * 1e3 for step in separate}})
     return rows
+
+
+def separable_approximation(kernel: np.ndarray, depth_multiplier: int = 1) -> tuple[np.ndarray, np.ndarray, float]:
+    """The depthwise-then-pointwise pair closest to a regular convolution's ``kernel`` (chapter 1).
+
+    ``kernel``: (kh, kw, in_channels, out_channels), as ``Conv2D`` keeps it. For each input
+    channel, the kernel's slice is a (kh * kw) x out_channels matrix; a separable convolution
+    can only express it as ``depth_multiplier`` spatial filters, each mixed into the outputs by
+    one row of weights: a matrix of rank ``depth_multiplier``. The best such approximation is
+    the slice's truncated singular value decomposition (Eckart-Young). Returns the depthwise
+    kernel (kh, kw, in_channels, depth_multiplier), the pointwise kernel (1, 1, in_channels *
+    depth_multiplier, out_channels), and the share of the kernel's squared norm they recover
+    (1 when the convolution was separable to begin with).
+    """
+    kernel = np.asarray(kernel, dtype=np.float64)
+    kh, kw, in_channels, out_channels = kernel.shape
+    if not 1 <= depth_multiplier <= min(kh * kw, out_channels):
+        raise ValueError(f"depth_multiplier must lie in 1..{min(kh * kw, out_channels)}, got {depth_multiplier}.")
+    depthwise = np.zeros((kh, kw, in_channels, depth_multiplier))
+    pointwise = np.zeros((1, 1, in_channels * depth_multiplier, out_channels))
+    kept = 0.0
+    for channel in range(in_channels):
+        u, s, vt = np.linalg.svd(kernel[:, :, channel, :].reshape(kh * kw, out_channels), full_matrices=False)
+        for j in range(depth_multiplier):
+            depthwise[:, :, channel, j] = (u[:, j] * np.sqrt(s[j])).reshape(kh, kw)
+            pointwise[0, 0, channel * depth_multiplier + j] = np.sqrt(s[j]) * vt[j]
+        kept += float(np.sum(s[:depth_multiplier] ** 2))
+    return depthwise, pointwise, kept / max(float(np.sum(kernel ** 2)), 1e-30)
+
+
+def correlation_table(models_by_name: dict, images: np.ndarray, layer_names: list[str]) -> dict:
+    """For each model and layer: (:func:`neighbour_correlation`, :func:`channel_correlation`) of
+    the layer's output on ``images`` (chapter 1), keyed by (model name, layer name)."""
+    import keras
+
+    table = {}
+    for name, model in models_by_name.items():
+        outputs = keras.Model(model.inputs, [model.get_layer(layer).output for layer in layer_names])(
+            np.asarray(images, dtype="float32"), training=False)
+        for layer, values in zip(layer_names, outputs):
+            values = np.asarray(keras.ops.convert_to_numpy(values), dtype="float32")
+            table[name, layer] = (neighbour_correlation(values), channel_correlation(values))
+    return table

@@ -92,18 +92,32 @@ def test_width_for_parameters_finds_the_closest_width():
     assert architecture.width_for_parameters(build, 1000) == 200
 
 
-def test_run_ablation_trains_each_variant_per_seed_and_summarizes(data_root, toy_subsets):
+def test_run_ablation_trains_each_variant_per_seed_and_times_it(data_root, toy_subsets, monkeypatch):
+    from lib import train
+    from tests.test_separable import FakeClock
+
     settings = replace(config.settings_for("tiny", root=data_root), image_size=32, batch_size=8)
     train_ds, validation_ds, _ = data.load_datasets(toy_subsets, 32, 8)
     variants = {"small": lambda: models.build_mini_xception((32, 32, 3), block_sizes=(8,)),
                 "no residual": lambda: models.build_mini_xception((32, 32, 3), block_sizes=(8,), residual=False)}
-    runs = architecture.run_ablation(variants, settings, train_ds, validation_ds, epochs=1, seeds=(0, 1),
-                                     progress=False)
+    monkeypatch.setattr(train.time, "perf_counter", FakeClock([0.0, 2.5] * 4))  # each fit "takes" 2.5 s
+    runs = architecture.run_ablation(variants, settings, train_ds, validation_ds, epochs=1, seeds=(0, 1))
     assert [(r.variant, r.seed) for r in runs] == [("small", 0), ("no residual", 0), ("small", 1), ("no residual", 1)]
-    assert all(len(r.history["val_accuracy"]) == 1 and r.train_seconds > 0 for r in runs)
-    header, small, no_residual = architecture.summarize_ablation(runs)
-    assert "best val. accuracy" in header and small.startswith("small") and "-" in small  # the seeds' range
-    assert f"{runs[1].parameters:,}" in no_residual
+    assert all(len(r.history["val_accuracy"]) == 1 and r.train_seconds == 2.5 for r in runs)
+    assert runs[1].parameters == variants["no residual"]().count_params() != runs[0].parameters
+
+
+def test_summaries_give_each_variants_mean_and_range_over_seeds():
+    def run(variant, seed, accuracies, seconds):
+        return architecture.AblationRun(variant, seed, 1000, seconds, {"val_accuracy": accuracies})
+
+    runs = [run("full", 0, [0.5, 0.9], 10.0), run("full", 1, [0.7, 0.8], 12.0), run("no bn", 0, [0.5, 0.5], 8.0)]
+    summary = architecture.summarize_runs(runs)
+    assert summary["full"] == architecture.VariantSummary("full", 1000, 11.0, pytest.approx(0.85), 0.8, 0.9)
+    assert (summary["no bn"].mean, summary["no bn"].low, summary["no bn"].high) == (0.5, 0.5, 0.5)
+    header, full, no_bn = architecture.summarize_ablation(runs)
+    assert "best val. accuracy" in header and full.startswith("full") and "(80.0%-90.0%)" in full
+    assert no_bn.rstrip().endswith("50.0%"), "one value, no range"
 
 
 def test_the_deep_stack_measures_in_float32_under_a_mixed_policy():

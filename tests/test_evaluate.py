@@ -9,6 +9,15 @@ def test_confusion_matrix_rows_are_truth_columns_predictions():
     assert evaluate.confusion_matrix(labels, probabilities).tolist() == [[1, 1], [1, 2]]
 
 
+def test_a_mistake_is_one_thing_everywhere():
+    labels = np.array([0, 1, 0, 1])
+    probabilities = np.array([0.5, 0.5, 0.49, 0.51])  # 0.5 counts as "dog", in every function
+    assert evaluate.predicted_classes(probabilities).tolist() == [1, 1, 0, 1]
+    assert evaluate.mistakes(labels, probabilities).tolist() == [0]
+    assert evaluate.most_confidently_wrong(labels, probabilities).tolist() == [0]
+    assert evaluate.confusion_matrix(labels, probabilities).tolist() == [[1, 1], [0, 2]]
+
+
 def test_most_confidently_wrong_orders_by_confidence():
     labels = np.array([0, 0, 1, 1, 0])
     probabilities = np.array([0.95, 0.2, 0.3, 0.01, 0.6])

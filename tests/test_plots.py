@@ -25,7 +25,7 @@ def test_augmented_grid_shows_the_original_and_versions():
     model = models.build_mini_xception((32, 32, 3), block_sizes=(8,))
     import keras
 
-    augmenter = keras.Model(model.input, model.get_layer("augment_zoom").output)
+    augmenter = keras.Model(model.input, model.get_layer(models.AUGMENTATION_LAYERS[-1]).output)
     figure = plots.show_augmented(augmenter, np.full((32, 32, 3), 128, dtype=np.uint8), count=3)
     assert [a.get_title() for a in figure.axes if a.get_title()][:2] == ["original", "augmented 1"]
 

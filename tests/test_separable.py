@@ -121,19 +121,73 @@ def test_correlations_ignore_constant_channels():
     assert np.isfinite(separable.channel_correlation(values))
 
 
-def test_median_seconds_times_after_one_untimed_call():
+class FakeClock:
+    """time.perf_counter for a test: each call moves on by the next of ``steps`` seconds."""
+
+    def __init__(self, steps):
+        self.now, self.steps = 0.0, iter(steps)
+
+    def __call__(self):
+        self.now += next(self.steps)
+        return self.now
+
+
+def test_median_seconds_is_the_median_of_the_timed_calls_after_one_untimed_call(monkeypatch):
+    import time
+
+    # Each call to step() is bracketed by two clock readings: the gaps below are the durations.
+    durations = [100.0, 1.0, 5.0, 3.0, 2.0]  # the first is tracing, and must not count
+    monkeypatch.setattr(time, "perf_counter", FakeClock([x for d in durations for x in (0.0, d)]))
     calls = []
-    seconds = separable.median_seconds(lambda: calls.append(1) or np.zeros(1), repeats=4)
-    assert len(calls) == 5 and seconds >= 0
+    assert separable.median_seconds(lambda: calls.append(1) or np.zeros(1), repeats=4) == 2.5
+    assert len(calls) == 5
 
 
-def test_layer_and_model_timings_report_both_steps():
+def test_time_model_times_predict_and_train_on_batch_of_the_model(monkeypatch):
     from lib import models
 
-    times = separable.time_layer(keras.layers.SeparableConv2D(4, 3, padding="same"), (8, 8, 4), 2, repeats=1)
-    assert set(times) == {"forward", "training step"} and min(times.values()) > 0
     model = models.compile_model(models.build_mini_xception((32, 32, 3), block_sizes=(8,)), "adam")
-    assert min(separable.time_model(model, batch_size=2, repeats=1).values()) > 0
+    called = []
+    monkeypatch.setattr(model, "predict_on_batch", lambda x: called.append(("forward", x.shape)) or x)
+    monkeypatch.setattr(model, "train_on_batch", lambda x, y: called.append(("training step", y.shape)) or 0.0)
+    times = separable.time_model(model, batch_size=2, repeats=3)
+    assert set(times) == {"forward", "training step"}
+    assert called == [("forward", (2, 32, 32, 3))] * 4 + [("training step", (2, 1))] * 4
+
+
+def test_compare_layer_speed_divides_the_regular_layers_time_by_the_separable_ones(monkeypatch):
+    seconds = {"Conv2D": {"forward": 4.0, "training step": 9.0},
+               "SeparableConv2D": {"forward": 1.0, "training step": 3.0}}
+    monkeypatch.setattr(separable, "time_layer", lambda layer, *args: seconds[type(layer).__name__])
     row = separable.compare_layer_speed([8], image_size=8, batch_size=2)[0]
     assert row["multiply-adds saved"] == pytest.approx(1 / separable.cost_ratio(3, 8))
-    assert row["forward speed-up"] > 0 and row["training step speed-up"] > 0
+    assert row["forward speed-up"] == 4.0 and row["training step speed-up"] == 3.0
+    assert row["separable forward ms"] == 1000.0
+
+
+def test_time_layer_builds_and_trains_the_layer_it_is_given():
+    layer = keras.layers.SeparableConv2D(4, 3, padding="same", use_bias=False)
+    times = separable.time_layer(layer, (8, 8, 4), 2, repeats=1)
+    assert set(times) == {"forward", "training step"} and layer.built and len(layer.weights) == 2
+    assert all(np.isfinite(w).all() for w in layer.get_weights()), "trained with steps that stay finite"
+
+
+def test_a_separable_kernel_is_recovered_exactly_and_computes_the_same_outputs():
+    depthwise = RNG.normal(size=(3, 3, 4, 1))
+    pointwise = RNG.normal(size=(1, 1, 4, 6))
+    kernel = np.einsum("ijc,cn->ijcn", depthwise[..., 0], pointwise[0, 0])  # a Conv2D that is separable
+    found_depthwise, found_pointwise, recovered = separable.separable_approximation(kernel)
+    assert recovered == pytest.approx(1.0)
+    x = RNG.normal(size=(2, 7, 7, 4))
+    np.testing.assert_allclose(separable.separable_conv2d(x, found_depthwise, found_pointwise),
+                               separable.conv2d(x, kernel), atol=1e-9)
+
+
+def test_a_random_kernel_is_recovered_in_part_and_more_with_a_larger_depth_multiplier():
+    kernel = RNG.normal(size=(3, 3, 8, 16))
+    shares = [separable.separable_approximation(kernel, m)[2] for m in (1, 2, 9)]
+    assert 0.1 < shares[0] < shares[1] < shares[2] == pytest.approx(1.0), "9 spatial filters span any 3x3 slice"
+    depthwise, pointwise, _ = separable.separable_approximation(kernel, 2)
+    assert depthwise.shape == (3, 3, 8, 2) and pointwise.shape == (1, 1, 16, 16)
+    with pytest.raises(ValueError, match="depth_multiplier must lie in 1..9"):
+        separable.separable_approximation(kernel, 10)
