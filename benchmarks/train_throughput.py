@@ -7,7 +7,7 @@ book's 180x180 and batch size 32, on this machine, one epoch each in turn:
   the augmentation as a ``Sequential`` nested in the model, rmsprop, float32;
 * course: ``lib.data.load_datasets`` (decoded once, cached, prefetched),
   ``lib.models.build_mini_xception``, rmsprop, and the mixed-precision policy that
-  ``lib.train.fast_precision_policy`` picks for this hardware;
+  ``lib.backend.fast_precision_policy`` picks for this hardware and backend;
 * course in float32: the same without mixed precision, to show which part does what.
 
 The first epoch of each is warm-up (graph tracing) and is not counted. The last
@@ -30,7 +30,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 from keras import layers  # noqa: E402
 
-from lib import config, data, models, train  # noqa: E402
+from lib import backend, config, data, models  # noqa: E402
+from lib.toy_pets import make_toy_pets  # noqa: E402
 
 IMAGE_SIZE, BATCH_SIZE = 180, 32
 
@@ -68,27 +69,25 @@ def prepare(images_per_class: int, root: Path) -> dict[str, tuple[keras.Model, o
     "course in float32" is the course pipeline without mixed precision: it shows how
     much of the gain comes from the data pipeline alone.
     """
-    train_dir = data.make_toy_pets(root / "toy_pets" / "train", images_per_class)
-    base = root / "toy_pets" / "cats_vs_dogs_small"
+    train_dir = make_toy_pets(config.toy_train_dir(root), images_per_class)
+    base = config.subsets_dir(train_dir)
     for subset in ("train", "validation", "test"):
         data.make_subset(subset, 0, images_per_class, train_dir, base)
 
-    keras.mixed_precision.set_dtype_policy("float32")
     seed_ds = keras.utils.image_dataset_from_directory(
         base / "train", image_size=(IMAGE_SIZE, IMAGE_SIZE), batch_size=BATCH_SIZE)
     seed = (seed_model(), seed_ds)
 
     course_ds, _, _ = data.load_datasets(base, IMAGE_SIZE, BATCH_SIZE)
-    float32_model = course_model()
-    policy = train.use_fast_precision()
-    course = course_model()
-    keras.mixed_precision.set_dtype_policy("float32")
+    policy = backend.fast_precision_policy()
+    course = course_model(policy)
     print(f"course precision policy: {policy}; {course.count_params():,} vs {seed[0].count_params():,} parameters")
-    return {"seed": seed, "course": (course, course_ds), "course in float32": (float32_model, course_ds)}
+    return {"seed": seed, "course": (course, course_ds), "course in float32": (course_model("float32"), course_ds)}
 
 
-def course_model() -> keras.Model:
-    return models.compile_model(models.build_mini_xception((IMAGE_SIZE, IMAGE_SIZE, 3)), "rmsprop")
+def course_model(policy: str) -> keras.Model:
+    return models.compile_model(models.build_mini_xception((IMAGE_SIZE, IMAGE_SIZE, 3), dtype_policy=policy),
+                                "rmsprop")
 
 
 def epoch_throughput(model: keras.Model, dataset, images: int) -> float:
@@ -114,7 +113,8 @@ def main() -> None:
                 rates[name].append(epoch_throughput(model, dataset, images))
                 print(f"epoch {epoch + 1} {name:>17}: {rates[name][-1]:6.1f} images/s")
     median = {name: statistics.median(values) for name, values in rates.items()}
-    print(f"{config.device_description()}, {images} images of {IMAGE_SIZE}x{IMAGE_SIZE}, batch {BATCH_SIZE}, "
+    print(f"{backend.device_description()} on {backend.version()}, {images} images of "
+          f"{IMAGE_SIZE}x{IMAGE_SIZE}, batch {BATCH_SIZE}, "
           f"median images/s: " + ", ".join(f"{name} {rate:.1f}" for name, rate in median.items()))
     print(f"course in float32/seed training throughput: {median['course in float32'] / median['seed']:.2f}")
     print(f"course/seed training throughput: {median['course'] / median['seed']:.2f}")

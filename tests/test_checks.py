@@ -1,28 +1,44 @@
-"""Each exercise check: silent about a missing answer, explicit about a wrong one, glad about a right one."""
+"""Each exercise check: silent about a missing answer, explicit about a wrong one, glad about a right one.
+
+The right answers are worked out by hand here (arithmetic written out, never the call the check
+itself makes), so a check that computed the wrong expected value would fail these tests.
+"""
 
 import keras
 import numpy as np
 import pytest
 
-from lib import checks, config, models
-from lib.architecture import layer_costs
+from lib.checks import CheckFailed, chapter0, chapter1, chapter2, chapter3, chapter4, chapter5
 
-TINY = config.settings_for("tiny").input_shape
+
+def reversed_blocks_multiply_adds() -> int:
+    """Exercise 2.1 by hand: the mini Xception at 80x80 with block sizes (512, 256, 128, 64, 32)."""
+    sides = [76, 38, 19, 10, 5]  # the 5x5 stem takes 4 pixels off; each block's pooling halves, rounding up
+    total = 76 * 76 * 5 * 5 * 3 * 32  # the stem
+    channels = 32
+    for side, size in zip(sides, (512, 256, 128, 64, 32)):
+        shortcut_side = -(-side // 2)
+        total += side * side * (9 * channels + channels * size)  # first separable convolution
+        total += side * side * (9 * size + size * size)  # second
+        total += shortcut_side * shortcut_side * channels * size  # the strided 1x1 shortcut
+        channels = size
+    return total + 32  # the Dense layer
+
+
 CASES = [
-    (checks.parameters_at_tiny_size, lambda: models.build_mini_xception(TINY).count_params(), "global average pooling"),
-    (checks.naive_convnet_parameters_at_tiny_size, lambda: models.build_naive_convnet(TINY).count_params(), "Flatten"),
-    (checks.separable_parameters_by_hand, lambda: 5 * 5 * 64 * 2 + 64 * 2 * 128 + 128, "three groups"),
-    (checks.channels_for_cost_ratio, lambda: 26, "1/N \\+ 1/9"),
-    (checks.parameters_for_block_sizes, lambda: models.build_mini_xception(block_sizes=(16, 32, 64)).count_params(),
-     "shortcut"),
-    (checks.feature_map_size_at_book_size, lambda: 22, "halves the size"),
-    (checks.multiply_adds_with_shrinking_filters,
-     lambda: sum(r.multiply_adds for r in layer_costs(models.build_mini_xception(TINY, (512, 256, 128, 64, 32)))),
-     "512 filters on the largest maps"),
-    (checks.receptive_field_of_block3, lambda: 47, "doubles after each stride-2 pooling"),
-    (checks.parameters_with_flatten,
-     lambda: 721_857 + (models.build_mini_xception(TINY).get_layer("block5_add").output.shape[1] ** 2 - 1) * 512,
-     "Dense layer"),
+    # 721,857 at any size: no weight's shape depends on the image's (global average pooling).
+    (chapter0.parameters_at_tiny_size, lambda: 721_857, "global average pooling"),
+    # 80 -> 78 -> 39 -> 37 -> 18 -> 16 -> 8 -> 6 -> 3 -> 1: convolutions 978,496 + Dense 1*1*256 + 1.
+    (chapter0.naive_convnet_parameters_at_tiny_size, lambda: 978_753, "Flatten"),
+    (chapter1.separable_parameters_by_hand, lambda: 5 * 5 * 64 * 2 + 64 * 2 * 128 + 128, "three groups"),
+    (chapter1.channels_for_cost_ratio, lambda: 26, "1/N \\+ 1/9"),
+    (chapter2.multiply_adds_with_shrinking_filters, reversed_blocks_multiply_adds, "512 filters on the largest maps"),
+    (chapter2.receptive_field_of_block3, lambda: 47, "doubles after each stride-2 pooling"),
+    # Stem 2,400; blocks (32->16) 2,192, (16->32) 3,264, (32->64) 10,560; Dense 65.
+    (chapter3.parameters_for_block_sizes, lambda: 16_481, "shortcut"),
+    # At 80x80 the last map is 3x3x512: the Dense layer grows from 513 to 4,609 weights.
+    (chapter3.parameters_with_flatten, lambda: 721_857 - 513 + 3 * 3 * 512 + 1, "Dense layer"),
+    (chapter4.feature_map_size_at_book_size, lambda: 22, "halves the size"),
 ]
 
 
@@ -34,7 +50,7 @@ def test_unanswered_prints_what_to_do(check, right, hint, capsys):
 
 @pytest.mark.parametrize("check, right, hint", CASES)
 def test_wrong_answer_says_what_is_off(check, right, hint):
-    with pytest.raises(checks.CheckFailed, match=hint):
+    with pytest.raises(CheckFailed, match=hint):
         check(right() + 1)
 
 
@@ -60,29 +76,32 @@ def test_depthwise_loops_check(capsys):
     def stub(x, kernel):
         raise NotImplementedError
 
-    assert checks.depthwise_with_loops(stub) is False
+    assert chapter1.depthwise_with_loops(stub) is False
     assert "not answered yet" in capsys.readouterr().out
-    assert checks.depthwise_with_loops(depthwise_loops) is True
-    with pytest.raises(checks.CheckFailed, match="shape"):
-        checks.depthwise_with_loops(lambda x, kernel: x)
-    with pytest.raises(checks.CheckFailed, match="channel c \\* m \\+ j"):
-        checks.depthwise_with_loops(lambda x, kernel: depthwise_loops(x, kernel)[..., ::-1])
+    assert chapter1.depthwise_with_loops(depthwise_loops) is True
+    with pytest.raises(CheckFailed, match="shape"):
+        chapter1.depthwise_with_loops(lambda x, kernel: x)
+    with pytest.raises(CheckFailed, match="channel c \\* m \\+ j"):
+        chapter1.depthwise_with_loops(lambda x, kernel: depthwise_loops(x, kernel)[..., ::-1])
 
 
 def test_trained_without_augmentation_check(capsys):
+    from lib import models
+
     history = {"accuracy": [0.7, 0.9], "val_accuracy": [0.6, 0.8]}
-    assert checks.trained_without_augmentation(None, None) is False
-    with pytest.raises(checks.CheckFailed, match="augment_flip"):
-        checks.trained_without_augmentation(models.build_mini_xception((32, 32, 3), block_sizes=(8,)), history)
+    assert chapter3.trained_without_augmentation(None, None) is False
+    with pytest.raises(CheckFailed, match="augment_flip"):
+        chapter3.trained_without_augmentation(models.build_mini_xception((32, 32, 3), block_sizes=(8,)), history)
     plain = models.build_mini_xception((32, 32, 3), block_sizes=(8,), augmentation=False)
-    with pytest.raises(checks.CheckFailed, match="validation_data"):
-        checks.trained_without_augmentation(plain, {"accuracy": [0.9]})
-    assert checks.trained_without_augmentation(plain, history) is True
+    with pytest.raises(CheckFailed, match="validation_data"):
+        chapter3.trained_without_augmentation(plain, {"accuracy": [0.9]})
+    assert chapter3.trained_without_augmentation(plain, history) is True
     assert "gap +10.0%" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("check", [checks.residual_block_with_projection, checks.count_blank_channels, checks.whole_tensor_normalization,
-                                   checks.grad_cam_by_hand, checks.pointing_by_hand])
+@pytest.mark.parametrize("check", [chapter2.residual_block_with_projection, chapter4.count_blank_channels,
+                                   chapter5.whole_tensor_normalization, chapter5.grad_cam_by_hand,
+                                   chapter5.pointing_by_hand])
 def test_function_exercises_wait_for_the_stub_to_be_replaced(check, capsys):
     def stub(*arguments):
         raise NotImplementedError
@@ -98,56 +117,63 @@ def test_count_blank_channels_check(capsys):
     def count_constant_channels(activation):
         return int((activation.max(axis=(0, 1)) == activation.min(axis=(0, 1))).sum())
 
-    assert checks.count_blank_channels(count_zero_channels) is True
+    assert chapter4.count_blank_channels(count_zero_channels) is True
     assert "passed (3 blank channels of 12)" in capsys.readouterr().out
-    with pytest.raises(checks.CheckFailed, match="constant but not zero"):
-        checks.count_blank_channels(count_constant_channels)
+    with pytest.raises(CheckFailed, match="constant but not zero"):
+        chapter4.count_blank_channels(count_constant_channels)
 
 
-def test_block_inputs_model_check(capsys):
+def test_block_inputs_model_check():
+    from lib import models
+
     model = models.build_mini_xception((32, 32, 3), block_sizes=(8, 16))
     names = ["block1_relu1", "block2_relu1"]
-    assert checks.block_inputs_model(None, model) is False
+    assert chapter4.block_inputs_model(None, model) is False
     right = keras.Model(model.input, [model.get_layer(n).output for n in names])
-    assert checks.block_inputs_model(right, model) is True
+    assert chapter4.block_inputs_model(right, model) is True
     as_dict = keras.Model(model.input, {n: model.get_layer(n).output for n in names})
-    assert checks.block_inputs_model(as_dict, model) is True
-    with pytest.raises(checks.CheckFailed, match="returns 1 outputs"):
-        checks.block_inputs_model(keras.Model(model.input, model.get_layer(names[0]).output), model)
+    assert chapter4.block_inputs_model(as_dict, model) is True
+    with pytest.raises(CheckFailed, match="returns 1 outputs"):
+        chapter4.block_inputs_model(keras.Model(model.input, model.get_layer(names[0]).output), model)
     swapped = keras.Model(model.input, [model.get_layer(n).output for n in ("block1_relu2", "block2_relu1")])
-    with pytest.raises(checks.CheckFailed, match="output 1 is not block1_relu1"):
-        checks.block_inputs_model(swapped, model)
+    with pytest.raises(CheckFailed, match="output 1 is not block1_relu1"):
+        chapter4.block_inputs_model(swapped, model)
 
 
 def test_whole_tensor_normalization_check_names_the_per_pixel_mistake():
-    assert checks.whole_tensor_normalization(lambda g: g / np.linalg.norm(g)) is True
-    with pytest.raises(checks.CheckFailed, match="keras.ops.normalize"):
-        checks.whole_tensor_normalization(lambda g: np.asarray(keras.ops.normalize(g)))
-    with pytest.raises(checks.CheckFailed, match="length is"):
-        checks.whole_tensor_normalization(lambda g: g)
+    assert chapter5.whole_tensor_normalization(lambda g: g / np.linalg.norm(g)) is True
+    with pytest.raises(CheckFailed, match="keras.ops.normalize"):
+        chapter5.whole_tensor_normalization(lambda g: np.asarray(keras.ops.normalize(g)))
+    with pytest.raises(CheckFailed, match="length is"):
+        chapter5.whole_tensor_normalization(lambda g: g)
 
 
 def test_grad_cam_by_hand_check():
-    from lib.interpret import heatmaps_from_gradients
+    def by_hand(features, gradients):
+        weighted = np.maximum((features * gradients.mean(axis=(0, 1))).sum(-1), 0)
+        return weighted / weighted.max()
 
-    assert checks.grad_cam_by_hand(lambda f, g: heatmaps_from_gradients(f[None], g[None])[0]) is True
-    with pytest.raises(checks.CheckFailed, match="shape"):
-        checks.grad_cam_by_hand(lambda f, g: f)
-    without_relu = lambda f, g: (f * g.mean(axis=(0, 1))).sum(-1) / np.abs((f * g.mean(axis=(0, 1))).sum(-1)).max()  # noqa: E731
-    with pytest.raises(checks.CheckFailed, match="positive part"):
-        checks.grad_cam_by_hand(without_relu)
+    def without_relu(features, gradients):
+        weighted = (features * gradients.mean(axis=(0, 1))).sum(-1)
+        return weighted / np.abs(weighted).max()
+
+    assert chapter5.grad_cam_by_hand(by_hand) is True
+    with pytest.raises(CheckFailed, match="shape"):
+        chapter5.grad_cam_by_hand(lambda f, g: f)
+    with pytest.raises(CheckFailed, match="positive part"):
+        chapter5.grad_cam_by_hand(without_relu)
 
 
 def test_pointing_by_hand_check():
-    from lib.interpret import upsample
+    from lib.interpret.gradcam import upsample
 
     def points_inside(heatmap, mask):
         large = upsample(heatmap[None], mask.shape)[0]
         return bool(mask.flat[np.argmax(large)])
 
-    assert checks.pointing_by_hand(points_inside) is True
-    with pytest.raises(checks.CheckFailed, match="Upsample"):
-        checks.pointing_by_hand(lambda heatmap, mask: True)
+    assert chapter5.pointing_by_hand(points_inside) is True
+    with pytest.raises(CheckFailed, match="Upsample"):
+        chapter5.pointing_by_hand(lambda heatmap, mask: True)
 
 
 def test_residual_block_with_projection_check():
@@ -161,8 +187,8 @@ def test_residual_block_with_projection_check():
         y = layers.MaxPooling2D(3, strides=2, padding="same")(layers.SeparableConv2D(filters, 3, padding="same")(x))
         return layers.add([y, layers.Conv2D(filters, 3, padding="same")(layers.MaxPooling2D(2)(x))])
 
-    assert checks.residual_block_with_projection(projected) is True
-    with pytest.raises(checks.CheckFailed, match="expected \\(8, 8, 24\\)"):
-        checks.residual_block_with_projection(lambda x, filters: layers.Conv2D(filters, 1)(x))
-    with pytest.raises(checks.CheckFailed, match="strided 1x1"):
-        checks.residual_block_with_projection(resized_some_other_way)
+    assert chapter2.residual_block_with_projection(projected) is True
+    with pytest.raises(CheckFailed, match="expected \\(8, 8, 24\\)"):
+        chapter2.residual_block_with_projection(lambda x, filters: layers.Conv2D(filters, 1)(x))
+    with pytest.raises(CheckFailed, match="strided 1x1"):
+        chapter2.residual_block_with_projection(resized_some_other_way)

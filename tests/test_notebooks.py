@@ -14,11 +14,12 @@ import yaml
 
 ROOT = Path(__file__).parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+TEMPLATE = ROOT / "templates" / "chapter.ipynb"  # a new chapter starts as a copy: it follows every rule
 MAX_CELL_LINES = 15
 MAX_LINE_WIDTH = 79  # wider code scrolls sideways in the book's text column
 
 
-@pytest.fixture(params=NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+@pytest.fixture(params=[*NOTEBOOKS, TEMPLATE], ids=[p.stem for p in [*NOTEBOOKS, TEMPLATE]])
 def notebook(request):
     return nbformat.read(request.param, as_version=4)
 
@@ -78,13 +79,37 @@ def test_cells_stay_short_and_narrow(notebook):
         assert all(len(line) <= MAX_LINE_WIDTH for line in lines), cell.source[:80]
 
 
-def test_every_exercise_has_a_checked_solution(notebook):
-    """Between {solution-start} and {solution-end}, some code cell must call a lib.checks function."""
-    exercises = [m for c in notebook.cells if c.cell_type == "markdown"
-                 for m in re.findall(r"```\{exercise\}.*?:label: (\S+)", c.source, flags=re.S)]
+CHECK_CALL = re.compile(r"\bchecks\.(\w+)\(")
+
+
+def exercise_cells(notebook) -> dict[str, tuple[list[str], list[str]]]:
+    """For each exercise label: the code of the cells from the exercise to its solution (the stub),
+    and the code of the solution's cells."""
+    cells = notebook.cells
+    found = {}
+    for index, cell in enumerate(cells):
+        for label in re.findall(r"```\{exercise\}.*?:label: (\S+)", cell.source, flags=re.S):
+            start = next(i for i, c in enumerate(cells) if f"{{solution-start}} {label}" in c.source)
+            end = next(i for i, c in enumerate(cells) if i > start and "{solution-end}" in c.source)
+            code = lambda part: [c.source for c in part if c.cell_type == "code"]  # noqa: E731
+            found[label] = (code(cells[index + 1:start]), code(cells[start:end]))
+    return found
+
+
+def test_every_exercise_has_a_stub_with_its_check_and_a_solution_that_passes_the_same_check(notebook):
+    """The stub cell calls the chapter's own check (silent until answered); the solution calls that same
+    check on its answer, and nbval and the book run it, so a solution that stops passing fails the build."""
+    import importlib
+
+    chapter = re.search(r"from lib\.checks import (chapter\d+) as checks", "\n".join(
+        c.source for c in notebook.cells if c.cell_type == "code"))
+    assert chapter, "the imports bring this chapter's checks: from lib.checks import chapterN as checks"
+    module = importlib.import_module(f"lib.checks.{chapter[1]}")
+    exercises = exercise_cells(notebook)
     assert exercises, "every chapter has exercises"
-    for label in exercises:
-        start = next(i for i, c in enumerate(notebook.cells) if f"{{solution-start}} {label}" in c.source)
-        end = next(i for i, c in enumerate(notebook.cells) if i > start and "{solution-end}" in c.source)
-        solution_code = [c.source for c in notebook.cells[start:end] if c.cell_type == "code"]
-        assert any("checks." in code for code in solution_code), f"{label}: the solution runs its check"
+    for label, (stub, solution) in exercises.items():
+        asked = {name for code in stub for name in CHECK_CALL.findall(code)}
+        answered = {name for code in solution for name in CHECK_CALL.findall(code)}
+        assert len(asked) == 1, f"{label}: the stub cell calls one check of lib/checks/{chapter[1]}.py, got {asked}"
+        assert asked <= answered, f"{label}: the solution runs the stub's check {asked}, got {answered}"
+        assert all(hasattr(module, name) for name in asked), f"{label}: {asked} is not in lib.checks.{chapter[1]}"

@@ -1,0 +1,66 @@
+"""Self-checks for the exercises of chapter 2."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import keras
+from keras import layers
+
+from lib import config, models
+from lib.architecture import layer_costs, receptive_fields
+from lib.checks import CheckFailed, passed, report, run_answer, say_unanswered
+
+
+def multiply_adds_with_shrinking_filters(answer: int | None) -> bool:
+    """Exercise 2.1: multiply-adds per image of the mini Xception at tiny size with the block
+    sizes reversed, (512, 256, 128, 64, 32)."""
+    tiny = config.settings_for("tiny").input_shape
+    reversed_model = models.build_mini_xception(tiny, block_sizes=(512, 256, 128, 64, 32))
+    return report(
+        "2.1", answer, sum(row.multiply_adds for row in layer_costs(reversed_model)),
+        "Add up architecture.layer_costs(model): which blocks now run 512 filters on the largest maps?",
+    )
+
+
+def residual_block_with_projection(function: Callable[..., Any]) -> bool:
+    """Exercise 2.2: a block whose shortcut matches the pooled, widened main path."""
+    inputs = keras.Input((16, 16, 8))
+    answer = run_answer("2.2", function, inputs, 24)
+    if answer is None:
+        return False
+    if tuple(answer.shape[1:]) != (8, 8, 24):
+        raise CheckFailed(f"Exercise 2.2: the block's output has shape {tuple(answer.shape[1:])}, expected "
+                          "(8, 8, 24): half the size, 24 filters.")
+    block = keras.Model(inputs, answer)
+    projections = [layer for layer in block.layers if isinstance(layer, layers.Conv2D)
+                   and layer.kernel_size == (1, 1) and layer.strides == (2, 2)]
+    if not projections:
+        raise CheckFailed("Exercise 2.2: the shapes fit, but not with a strided 1x1 convolution on the shortcut. "
+                          "Project the shortcut: Conv2D(filters, 1, strides=2, padding='same').")
+    return passed("2.2", "the shortcut is projected to (8, 8, 24) by a strided 1x1 convolution")
+
+
+def receptive_field_of_block3(answer: int | None) -> bool:
+    """Exercise 2.3: the receptive field (in input pixels) of the mini Xception's ``block3_pool`` output."""
+    return report(
+        "2.3", answer, receptive_fields(models.build_mini_xception())["block3_pool"],
+        "Walk from the input: each layer adds (kernel - 1) x jump, where jump (the input pixels "
+        "between neighbouring values) starts at 1 and doubles after each stride-2 pooling.",
+    )
+
+
+def shallow_plain_stack(model: keras.Model | None, history: dict | None, plain_loss: float) -> bool:
+    """Exercise 2.4: a plain stack of 5 convolutions (no shortcuts, no batch norm), trained like the
+    20-layer ones, and its history."""
+    if model is None or history is None:
+        return say_unanswered("2.4", "Build and train the 5-layer stack, then pass it and its history.")
+    convolutions = [layer.name for layer in model.layers if layer.name.startswith("conv") and layer.name != "conv0"]
+    extras = [layer.name for layer in model.layers if isinstance(layer, (layers.Add, layers.BatchNormalization))]
+    if len(convolutions) != 5 or extras:
+        raise CheckFailed(f"Exercise 2.4: the stack has {len(convolutions)} stacked convolutions and {len(extras)} "
+                          "shortcut or batch-norm layers; build it with depth=5 and no residual or batch_norm.")
+    if "val_accuracy" not in history:
+        raise CheckFailed("Exercise 2.4: pass the history of a run with validation data (train.train(...).history).")
+    return passed("2.4", f"final training loss {history['loss'][-1]:.3f} against {plain_loss:.3f} for 20 plain layers")

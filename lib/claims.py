@@ -1,0 +1,278 @@
+"""The comparisons the chapters state in words, each with the test that upholds it.
+
+A sentence such as "the naive convnet learns less than the mini Xception" is a claim about
+numbers a run produces. Each one lives here once, as a :class:`Claim`: the sentence, and a
+test of the measured values. The chapter that measures them calls :func:`check`, and
+``benchmarks/claims.py`` runs the same experiments over several seeds and counts how many
+uphold each claim, so a lesson that holds for one lucky seed only is caught.
+
+In the settings the claims were calibrated for (tiny mode, budgets not cut by
+``COURSE_EPOCHS``: :attr:`lib.config.Settings.calibrated`) a claim that fails stops the
+notebook, so a book whose text contradicts its numbers is never published. In other
+settings (full mode, cut budgets) it prints what was measured and goes on: the prose was
+written for the calibrated run, and the student is told where this run differs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from lib import config
+
+
+class ClaimFailed(AssertionError):
+    """A chapter's claim that the run it describes does not uphold."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A comparison a chapter states in words, and how to test it on measured values."""
+
+    chapter: int
+    sentence: str
+    holds: Callable[[Mapping[str, float]], bool]
+
+
+CLAIMS: dict[str, Claim] = {}
+
+
+def claim(key: str, chapter: int, sentence: str) -> Callable[[Callable], Callable]:
+    """Register the decorated test as claim ``key`` of ``chapter``, stated as ``sentence``."""
+    def register(holds: Callable[[Mapping[str, float]], bool]) -> Callable:
+        if key in CLAIMS:
+            raise ValueError(f"Claim {key!r} is defined twice.")
+        CLAIMS[key] = Claim(chapter, sentence, holds)
+        return holds
+    return register
+
+
+def describe(measured: Mapping[str, float]) -> str:
+    """Measured values as the messages show them: fractions as percentages."""
+    def value(v: float) -> str:
+        return f"{v:.1%}" if isinstance(v, float) and 0 <= v <= 1 else f"{v:.4g}" if isinstance(v, float) else str(v)
+    return ", ".join(f"{name} = {value(v)}" for name, v in measured.items())
+
+
+def check(key: str, settings: config.Settings | None = None, **measured: float) -> bool:
+    """Test claim ``key`` on the ``measured`` values; True when it holds.
+
+    When it does not: in calibrated settings raise :class:`ClaimFailed` with the sentence and
+    the numbers; otherwise print them and return False.
+    """
+    settings = config.current_settings() if settings is None else settings
+    if key not in CLAIMS:
+        raise KeyError(f"No claim {key!r}: the claims are {', '.join(CLAIMS)}.")
+    found = CLAIMS[key]
+    if found.holds(measured):
+        return True
+    message = f"Claim not upheld in this run: {found.sentence} Measured: {describe(measured)}."
+    if settings.calibrated:
+        raise ClaimFailed(message + " The text says otherwise, so the build stops here: change the experiment "
+                          "or the claim (benchmarks/claims.py runs it over several seeds).")
+    print(message + f" The text was written for tiny mode's full budget; this run is in {settings.mode} mode"
+          + (f" with epochs cut to {settings.epochs_cut_to}" if settings.epochs_cut_to else "") + ".")
+    return False
+
+
+def holds(key: str, **measured: float) -> bool:
+    """Whether claim ``key`` holds for ``measured`` (no printing, no raising): for benchmarks/claims.py."""
+    return CLAIMS[key].holds(measured)
+
+
+# Chapter 0: the data and the model.
+
+@claim("ch0.colour_is_no_shortcut", 0,
+       "The best colour-only classifier, chosen on validation, scores within ten points of chance on the test split.")
+def _colour_is_no_shortcut(m):
+    return abs(m["colour_only_test_accuracy"] - 0.5) <= 0.10
+
+
+@claim("ch0.momentum", 0,
+       "After three epochs, batch-norm momentum 0.99 leaves validation accuracy near chance (at most 60%), "
+       "and momentum 0.9 beats it by at least 15 points.")
+def _momentum(m):
+    return m["momentum_099"] <= 0.60 and m["momentum_09"] >= m["momentum_099"] + 0.15
+
+
+@claim("ch0.shape_beats_colour", 0,
+       "A convnet trained for three epochs beats the best colour-only classifier by at least 15 points on the "
+       "test split.")
+def _shape_beats_colour(m):
+    return m["convnet"] >= m["colour"] + 0.15
+
+
+@claim("ch0.control_catches_a_tint", 0,
+       "With every cat tinted 60 levels redder, the colour-only control scores above 80% and at least 20 points "
+       "above its score without the tint.")
+def _control_catches_a_tint(m):
+    return m["tinted"] > 0.80 and m["tinted"] >= m["untinted"] + 0.20
+
+
+# Chapter 3: the mini Xception against the naive convnet.
+
+@claim("ch3.naive_learns", 3, "The naive convnet learns: its best checkpoint scores at least 70% on the test split.")
+def _naive_learns(m):
+    return m["naive"] >= 0.70
+
+
+@claim("ch3.mini_beats_naive", 3,
+       "With the same data and epochs, the mini Xception beats the naive convnet by at least five points of test "
+       "accuracy.")
+def _mini_beats_naive(m):
+    return m["mini_xception"] >= m["naive"] + 0.05
+
+
+@claim("ch3.augmentation_curbs_overfitting", 3,
+       "On 100 images per class, the gap between training and validation accuracy is at least ten points larger "
+       "without augmentation than with it.")
+def _augmentation_curbs_overfitting(m):
+    return m["gap_plain"] >= m["gap_augmented"] + 0.10
+
+
+# Chapter 1: depthwise separable convolution.
+
+@claim("ch1.time_saved_below_arithmetic_saved", 1,
+       "In every row, the separable layer's speed-up falls short of the multiply-adds it saves.")
+def _time_below_arithmetic(m):
+    return all(ratio < 1 for ratio in m.values())
+
+
+@claim("ch1.neighbours_over_channels", 1,
+       "Inside the mini Xception, trained and untrained, neighbouring positions of a channel are more correlated "
+       "than two channels at one position, in every layer measured.")
+def _neighbours_over_channels(m):
+    return all(margin > 0 for margin in m.values())
+
+
+@claim("ch1.training_keeps_separability", 1,
+       "After chapter 3's training, the share of each naive-convnet kernel that a separable pair recovers is within "
+       "five points of its share at initialization.")
+def _training_keeps_separability(m):
+    return all(abs(change) <= 0.05 for change in m.values())
+
+
+@claim("ch1.stem_is_not_separable", 1,
+       "The best depthwise-then-pointwise stem recovers less than half of the trained stem.")
+def _stem_is_not_separable(m):
+    return m["recovered"] < 0.5
+
+
+# Chapter 2: the six principles.
+
+@claim("ch2.work_per_block_level", 2,
+       "Each block's second separable convolution costs within a factor of two of every other block's.")
+def _work_per_block_level(m):
+    return m["highest_over_lowest"] <= 2
+
+
+@claim("ch2.depth_widens_the_view", 2,
+       "The deep model's last block sees more than the whole image; the broad and shallow one's, less than half.")
+def _depth_widens_the_view(m):
+    return m["deep"] >= m["image"] and m["broad"] < m["image"] / 2
+
+
+@claim("ch2.signal_at_initialization", 2,
+       "At initialization, the plain stack's output spread falls below a tenth of its first layer's; with "
+       "residuals it grows; with batch norm it stays within a factor of two; with both it grows, less than with "
+       "residuals alone.")
+def _signal_at_initialization(m):
+    return (m["plain last"] < m["plain first"] / 10
+            and m["residual last"] > m["residual first"]
+            and 0.5 <= m["batch norm last"] / m["batch norm first"] <= 2
+            and m["residual + batch norm first"] < m["residual + batch norm last"] < m["residual last"])
+
+
+@claim("ch2.plain_stack_does_not_learn", 2,
+       "Trained, the plain 20-layer stack's loss stays at a coin toss's (above 0.68, ln 2 being 0.693), while "
+       "the stack with residuals and batch norm brings its loss at least 0.03 lower.")
+def _plain_stack_does_not_learn(m):
+    return m["plain"] > 0.68 and m["residual_and_batch_norm"] <= m["plain"] - 0.03
+
+
+@claim("ch2.ablation_readings", 2,
+       "In every seed: without batch norm the model stays at 60% or below and ten points under the full model; "
+       "the broad and shallow model is at least ten points under the deep one; without residuals the model "
+       "still reaches 60%; the Conv2D variant is not more than ten points above the full model.")
+def _ablation_readings(m):
+    full = m["mini Xception"]
+    return (m["no batch norm"] <= 0.60 and m["no batch norm"] <= full - 0.10
+            and m["broad and shallow"] <= full - 0.10 and m["no residuals"] >= 0.60
+            and m["Conv2D"] <= full + 0.10)
+
+
+@claim("ch2.shallow_plain_stack_learns", 2,
+       "A plain stack of 5 convolutions learns where the 20-layer one does not: its training loss ends at least "
+       "0.03 lower.")
+def _shallow_plain_stack_learns(m):
+    return m["depth_5"] <= m["depth_20"] - 0.03
+
+
+# Chapter 5: filter patterns and heatmaps, tested.
+
+@claim("ch5.ascent_raises_every_filter", 5,
+       "Gradient ascent raises every filter's response above its response to the starting noise.")
+def _ascent_raises_every_filter(m):
+    return m["smallest_gain"] > 0
+
+
+@claim("ch5.explanations_beat_uniform", 5,
+       "At its best block, Grad-CAM puts more of its mass on the head than a uniform map, and occlusion's maximum "
+       "falls on the head at least one and a half times as often as the head's share of the image.")
+def _explanations_beat_uniform(m):
+    return m["lift"] > 1 and m["occlusion_hits"] >= 1.5 * m["head_area"]
+
+
+@claim("ch5.the_ears_decide", 5,
+       "Swapping a test animal's ears for the other class's moves its mean P(dog) by at least 0.3 towards the "
+       "other class, and every muzzle edit moves it less than the ear swap of the same class.")
+def _the_ears_decide(m):
+    ears = {"cat": m["cat floppy ears"], "dog": m["dog pointed ears"]}
+    muzzles = {key: value for key, value in m.items() if "ears" not in key}
+    return (ears["cat"] >= 0.3 and ears["dog"] <= -0.3
+            and all(abs(value) < abs(ears[key.split()[0]]) for key, value in muzzles.items()))
+
+
+@claim("ch5.shortcut_learned", 5,
+       "Trained where every dog carries a mark, the model loses at least 20 points of clean test accuracy to the "
+       "model trained without marks, and calls at least 80% of marked test cats dogs.")
+def _shortcut_learned(m):
+    return m["marked_clean"] <= m["clean_clean"] - 0.20 and m["marked_cats_called_dogs"] >= 0.80
+
+
+@claim("ch5.shortcut_caught", 5,
+       "On marked dogs, the marked-data model's Grad-CAM and occlusion each put at least three times the mark's "
+       "share of the image on it, and Grad-CAM at least twice as much as for the clean model.")
+def _shortcut_caught(m):
+    return m["gradcam"] >= 3 and m["occlusion"] >= 3 and m["gradcam"] >= 2 * m["clean"]
+
+
+@claim("ch5.shortcut_cured", 5,
+       "One epoch on unmarked images raises the marked-data model's clean test accuracy by at least ten points and "
+       "lowers the share of marked cats it calls dogs by at least ten.")
+def _shortcut_cured(m):
+    return (m["clean_after"] >= m["clean_before"] + 0.10
+            and m["called_dogs_after"] <= m["called_dogs_before"] - 0.10)
+
+
+@claim("ch5.randomization_changes_the_map", 5,
+       "Randomizing the logit layer alone takes the maps' mean rank correlation with the trained model's below "
+       "0.5, and it stays below 0.5 in absolute value as more layers are randomized.")
+def _randomization_changes_the_map(m):
+    return m["logit_only"] < 0.5 and m["largest_later"] < 0.5
+
+
+# Chapter 4: intermediate activations.
+
+@claim("ch4.first_layer_copies", 4,
+       "At least 15% of an untrained first layer's channels already copy the photograph's edges or brightness, and "
+       "training adds at least 20 points to that share.")
+def _first_layer_copies(m):
+    return m["untrained"] >= 0.15 and m["trained"] >= m["untrained"] + 0.20
+
+
+@claim("ch4.sparsity", 4,
+       "The naive convnet's share of blank channels grows by at least 20 points from its first layer to its last; "
+       "before its last block, the mini Xception's stays at 15% or less in every layer.")
+def _sparsity(m):
+    return m["naive_last"] >= m["naive_first"] + 0.20 and m["mini_before_block5"] <= 0.15

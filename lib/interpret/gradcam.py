@@ -1,0 +1,152 @@
+"""Where the evidence is (chapter 5): Grad-CAM heatmaps and occlusion sensitivity.
+
+* :func:`grad_cam`: the gradient of a class score with respect to a block's output,
+  averaged over the map, weighs that block's channels (Selvaraju et al., 2017);
+* :func:`occlusion_sensitivity`: how much the class score drops when a square hides each
+  part of the image (Zeiler and Fergus, 2014), with no gradients at all;
+* :func:`upsample` and :func:`superimpose`: heatmaps at the image's size, and laid over it.
+
+The class score is the logit (:func:`score_tensor`), never the probability: a sigmoid or a
+softmax saturates, and an image the model is sure of would give no gradient. With one logit
+for "dog", the score of "cat" is the negated logit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from lib import backend
+from lib.interpret.activations import model_input
+
+
+def score_tensor(model: keras.Model) -> keras.KerasTensor:
+    """What Grad-CAM differentiates: the logits. When the last layer is a separate sigmoid or
+    softmax ``Activation`` (the course's ``dog_probability``), its input; otherwise the model's
+    output, which must then be logits (build Keras' Xception with ``classifier_activation=None``)."""
+    last = model.layers[-1]
+    if isinstance(last, layers.Activation) and last.get_config().get("activation") in ("sigmoid", "softmax"):
+        return last.input
+    return model.outputs[0]
+
+
+def class_score(logits, target: int):
+    """The score of class ``target`` for each row of ``logits``. A one-unit model has classes 0
+    (negative, scored by the negated logit) and 1 (positive, the logit itself)."""
+    if logits.shape[-1] == 1:
+        if target not in (0, 1):
+            raise ValueError(f"A one-unit model has classes 0 (negative) and 1 (positive); got target={target}.")
+        return logits[:, 0] if target == 1 else -logits[:, 0]
+    if not 0 <= target < logits.shape[-1]:
+        raise ValueError(f"target must be a class index below {logits.shape[-1]}, got {target}.")
+    return logits[:, target]
+
+
+def head_model(model: keras.Model, layer_name: str) -> keras.Model:
+    """The part of ``model`` from ``layer_name``'s output to the logits, as a model of its own.
+
+    It exists only when everything after that layer depends on it alone: a block's output
+    (``blockN_add``), not a layer inside a block, which a residual shortcut steps around.
+    """
+    try:
+        return keras.Model(model.get_layer(layer_name).output, score_tensor(model), name=f"{layer_name}_head")
+    except ValueError as error:
+        raise ValueError(
+            f"Grad-CAM needs a layer that everything after it depends on, and a shortcut bypasses "
+            f"{layer_name!r}. Explain a block's output instead (lib.models.block_outputs(model))."
+        ) from error
+
+
+def grad_cam(model: keras.Model, images: np.ndarray, layer_name: str, target: int) -> np.ndarray:
+    """Grad-CAM heatmaps of ``target`` for a batch of images, at ``layer_name``'s spatial size.
+
+    ``target`` is a class index for a model with several outputs (softmax). For a one-unit
+    sigmoid model, 1 is the positive class (dog) and 0 the negative (cat), whose score is the
+    negated logit. The score's gradient with respect to the layer's output, averaged over the
+    map, weighs each channel; their weighted sum, passed through a ReLU and divided by its
+    maximum, is the heatmap. Returns a float32 array (count, height, width) in [0, 1]; an image
+    whose map is all zero stays zero.
+    """
+    features = keras.Model(model_input(model), model.get_layer(layer_name).output)
+    head = head_model(model, layer_name)
+    feature_maps = features(np.asarray(images, dtype="float32"), training=False)
+    _, gradients = backend.input_gradients(lambda f: class_score(head(f, training=False), target), feature_maps)
+    return heatmaps_from_gradients(backend.to_numpy(feature_maps), gradients)
+
+
+def heatmaps_from_gradients(feature_maps: np.ndarray, gradients: np.ndarray) -> np.ndarray:
+    """Grad-CAM's arithmetic, for a batch (count, height, width, channels) of a layer's
+    outputs and the class score's gradients with respect to them: each channel weighted by
+    its mean gradient, summed, ReLU, divided by the maximum (an all-zero map stays zero)."""
+    channel_weights = gradients.mean(axis=(1, 2), keepdims=True)
+    return positive_part_scaled((feature_maps * channel_weights).sum(axis=-1))
+
+
+def positive_part_scaled(maps: np.ndarray) -> np.ndarray:
+    """Maps (count, h, w) with negatives set to zero and each divided by its maximum, so the
+    strongest evidence is 1 (an all-zero map stays zero): float32."""
+    maps = np.maximum(np.asarray(maps, dtype="float32"), 0)
+    peaks = maps.max(axis=(1, 2), keepdims=True)
+    return np.divide(maps, peaks, out=np.zeros_like(maps), where=peaks > 0)
+
+
+def grad_cam_for_labels(model: keras.Model, images: np.ndarray, labels: Sequence[int], layer_name: str) -> np.ndarray:
+    """:func:`grad_cam` of each image's own class (``labels[i]`` for image ``i``)."""
+    labels = np.asarray(labels)
+    heatmaps = np.zeros((len(images), *model.get_layer(layer_name).output.shape[1:3]), dtype="float32")
+    for target in np.unique(labels):
+        chosen = labels == target
+        heatmaps[chosen] = grad_cam(model, np.asarray(images)[chosen], layer_name, int(target))
+    return heatmaps
+
+
+def class_scores(model: keras.Model, images: np.ndarray, target: int, batch_size: int = 64) -> np.ndarray:
+    """The score Grad-CAM explains (:func:`score_tensor`: the logit, negated for class 0 of a
+    one-unit model), for each image, in float32."""
+    scorer = keras.Model(model_input(model), score_tensor(model))
+    logits = np.concatenate([backend.to_numpy(scorer(np.asarray(images[i:i + batch_size], "float32"), training=False))
+                             for i in range(0, len(images), batch_size)])
+    return np.asarray(class_score(logits, target), dtype="float32")
+
+
+def occlusion_sensitivity(model: keras.Model, image: np.ndarray, target: int, patch: int = 16,
+                          stride: int = 8, fill: float = 128.0) -> np.ndarray:
+    """Zeiler and Fergus' occlusion map for one image (height, width, 3), pixel values 0-255.
+
+    A grey square of side ``patch`` slides over the image in steps of ``stride``; each cell
+    of the returned map (rows, columns) is how much the class score (:func:`class_scores`)
+    drops when that square is hidden. Positive: the covered region was evidence for the
+    class; negative: evidence against it. Unlike Grad-CAM it needs no gradients, only
+    one forward pass per position.
+    """
+    height, width = image.shape[:2]
+    if not 0 < patch <= min(height, width) or stride < 1:
+        raise ValueError(f"Need 0 < patch <= {min(height, width)} and stride >= 1, got patch={patch}, "
+                         f"stride={stride}.")
+    rows, columns = range(0, height - patch + 1, stride), range(0, width - patch + 1, stride)
+    occluded = np.repeat(np.asarray(image, "float32")[None], len(rows) * len(columns), axis=0)
+    for index, (top, left) in enumerate((r, c) for r in rows for c in columns):
+        occluded[index, top:top + patch, left:left + patch] = fill
+    baseline = class_scores(model, image[None], target)[0]
+    return (baseline - class_scores(model, occluded, target)).reshape(len(rows), len(columns))
+
+
+def upsample(heatmaps: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:
+    """Heatmaps (count, h, w) resized bilinearly to (count, size, size), or to (count, *size)."""
+    shape = (size, size) if isinstance(size, int) else tuple(size)
+    resized = ops.image.resize(np.asarray(heatmaps, dtype="float32")[..., None], shape, interpolation="bilinear")
+    return backend.to_numpy(resized)[..., 0]
+
+
+def superimpose(image: np.ndarray, heatmap: np.ndarray, alpha: float = 0.4) -> np.ndarray:
+    """``heatmap`` (any size, values in [0, 1]) coloured with the jet colormap and laid over
+    ``image`` (height, width, 3) at opacity ``alpha``, as the book does: a uint8 image."""
+    import matplotlib
+
+    image = np.asarray(image, dtype="float32")
+    heat = upsample(heatmap[None], image.shape[:2])[0] if heatmap.shape != image.shape[:2] else heatmap
+    coloured = matplotlib.colormaps["jet"](np.clip(heat, 0, 1))[..., :3] * 255
+    return np.clip(coloured * alpha + image * (1 - alpha), 0, 255).astype("uint8")

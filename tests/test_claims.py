@@ -1,0 +1,46 @@
+"""lib.claims: a claim that fails stops a calibrated run, and only explains itself in any other."""
+
+from dataclasses import replace
+
+import pytest
+
+from lib import claims, config
+
+
+@pytest.fixture
+def demo_claim():
+    key = "test.demo"
+    claims.claim(key, 0, "The test model beats chance.")(lambda m: m["accuracy"] > 0.5)
+    yield key
+    del claims.CLAIMS[key]
+
+
+def test_a_claim_that_holds_passes_quietly(demo_claim, capsys):
+    assert claims.check(demo_claim, config.settings_for("tiny"), accuracy=0.9) is True
+    assert capsys.readouterr().out == ""
+
+
+def test_a_failed_claim_stops_a_calibrated_run_with_the_sentence_and_the_numbers(demo_claim):
+    with pytest.raises(claims.ClaimFailed, match=r"The test model beats chance\. Measured: accuracy = 40\.0%"):
+        claims.check(demo_claim, config.settings_for("tiny"), accuracy=0.4)
+
+
+@pytest.mark.parametrize("settings", [config.settings_for("full"), config.settings_for("tiny", epochs=1)])
+def test_a_failed_claim_only_explains_itself_outside_the_calibrated_settings(demo_claim, settings, capsys):
+    assert claims.check(demo_claim, settings, accuracy=0.4) is False
+    out = capsys.readouterr().out
+    assert "Claim not upheld in this run: The test model beats chance." in out
+    assert f"this run is in {settings.mode} mode" in out
+
+
+def test_claims_are_defined_once_and_named_when_missing(demo_claim):
+    with pytest.raises(ValueError, match="defined twice"):
+        claims.claim(demo_claim, 0, "again")(lambda m: True)
+    with pytest.raises(KeyError, match="No claim 'test.nothing'"):
+        claims.check("test.nothing", replace(config.settings_for("tiny")), accuracy=1.0)
+
+
+def test_every_claim_names_a_chapter_and_a_sentence():
+    for key, found in claims.CLAIMS.items():
+        assert key.startswith(f"ch{found.chapter}."), key
+        assert found.sentence.endswith(".") and found.sentence[0].isupper(), key
