@@ -1,15 +1,22 @@
 """The course library: code the chapters share, each module tested in tests/.
 
-- ``lib.config``: the tiny/full switch, settings per mode, the banner, seeding;
-- ``lib.data``: the book's split (``make_subset``), datasets, real-data download, bad-image checks;
-- ``lib.toy_pets``: the generated toy dataset and its part masks (also reachable from ``lib.data``);
+- ``lib.config``: the tiny/full switch, settings per mode, ``COURSE_EPOCHS``, the banner, seeding;
+- ``lib.backend``: the only module that knows the Keras backend: gradients, precision, devices;
+- ``lib.data``: the book's split (``make_subset``), datasets with or without TensorFlow, bad-image checks;
+- ``lib.download``: real photographs whatever the network does (``python -m lib.data download``);
+- ``lib.toy_pets``: the generated toy dataset, its part masks and counterfactual edits (chapter 0, 5);
+- ``lib.controls``: the colour-only classifier that shows toy pets need shape (chapter 0);
 - ``lib.models``: the mini Xception (a loop over ``conv_block``) and the naive convnet;
 - ``lib.architecture``: layer costs, receptive fields, deep stacks and ablations (chapter 2);
-- ``lib.train``: training with the mode's settings (``python -m lib.train``), the saved models;
-- ``lib.evaluate``: predictions, confusion matrix, most confident mistakes;
-- ``lib.separable``: convolutions from scratch in NumPy, their costs, timings, correlations;
-- ``lib.interpret``: activations, filter patterns, Grad-CAM, and checks of explanations;
-- ``lib.checks``: self-checks for the exercises;
+- ``lib.train``: training with the mode's settings (``python -m lib.train``), saved models, records;
+- ``lib.evaluate``: predictions, confusion matrix, most confident mistakes (chapter 3);
+- ``lib.separable``: convolutions from scratch in NumPy, their costs, timings, correlations (chapter 1);
+- ``lib.interpret``: one module per method: activations (chapter 4), filter patterns, Grad-CAM and
+  occlusion, sanity checks and counterfactuals (chapter 5), the ImageNet examples;
+- ``lib.shortcut``: a planted shortcut, trained into a model and caught (chapter 5);
+- ``lib.claims``: every comparison the chapters state in words, with the test that upholds it;
+- ``lib.report``: glued numbers and phrases, progress bars;
+- ``lib.checks``: self-checks for the exercises, one module per chapter;
 - ``lib.plots``: figures the chapters share;
 - ``lib.files``: folders built aside and renamed into place;
 - ``lib.student_edition``: the book's sources without solutions (``make book-student``).

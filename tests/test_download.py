@@ -3,6 +3,8 @@
 import hashlib
 import io
 import socket
+import subprocess
+import sys
 import tarfile
 import zipfile
 from dataclasses import replace
@@ -284,6 +286,17 @@ def test_main_says_what_to_do_when_nothing_downloads(server, tmp_path, monkeypat
         download.main(["--data-dir", str(tmp_path)])
     assert exit_.value.code == 1
     assert "COURSE_MODE=tiny" in capsys.readouterr().err
+
+
+def test_lib_data_download_is_the_same_command(tmp_path):
+    (config.own_photos_dir(tmp_path) / "cat").mkdir(parents=True)
+    (config.own_photos_dir(tmp_path) / "cat" / "tom.jpg").write_bytes(photo(1))
+    run = subprocess.run([sys.executable, "-m", "lib.data", "download", "--data-dir", str(tmp_path), "--source", "own"],
+                         capture_output=True, text=True, cwd=config.REPO_ROOT, timeout=300)
+    assert run.returncode == 1 and "dog/ in it holds none" in run.stderr, run.stderr[-2000:]
+    run = subprocess.run([sys.executable, "-m", "lib.data"], capture_output=True, text=True, cwd=config.REPO_ROOT,
+                         timeout=300)
+    assert run.returncode == 1 and "usage: python -m lib.data download" in run.stderr
 
 
 def test_full_mode_prefers_kaggles_folder_over_downloading(tmp_path):
