@@ -153,10 +153,10 @@ def plot_channels(activation: np.ndarray, title: str, columns: int = 16, size: f
     """Every channel of one activation (height, width, channels) as a small grey image.
 
     Each channel is scaled on its own, as in the book, so faint patterns show; blank
-    channels (zero everywhere, see :func:`lib.interpret.blank_channels`) are left white and
+    channels (zero everywhere, see :func:`lib.interpret.activations.blank_channels`) are left white and
     crossed out, so they are visible as blank rather than hidden.
     """
-    from lib.interpret import blank_channels
+    from lib.interpret.activations import blank_channels
 
     blank = blank_channels(activation)
     count = activation.shape[-1]
@@ -183,7 +183,7 @@ def plot_channels(activation: np.ndarray, title: str, columns: int = 16, size: f
 def plot_layer_statistics(statistics: dict[str, list], title: str) -> plt.Figure:
     """Share of blank channels and of positive values, layer by layer, one line per image.
 
-    ``statistics`` maps an image's name to its :class:`lib.interpret.LayerStatistics` rows.
+    ``statistics`` maps an image's name to its :class:`lib.interpret.activations.LayerStatistics` rows.
     """
     figure, axes = plt.subplots(1, 2, figsize=(11, 3.6), sharex=True)
     for image_name, rows in statistics.items():
@@ -204,8 +204,8 @@ def plot_layer_statistics(statistics: dict[str, list], title: str) -> plt.Figure
 def show_heatmaps(images: np.ndarray, rows: dict[str, np.ndarray], titles: list[str], size: float = 1.9,
                   suptitle: str | None = None) -> plt.Figure:
     """Images in the first row, then one row per entry of ``rows`` (heatmaps in [0, 1] laid
-    over the images with :func:`lib.interpret.superimpose`), the row's name on its left."""
-    from lib.interpret import superimpose
+    over the images with :func:`lib.interpret.gradcam.superimpose`), the row's name on its left."""
+    from lib.interpret.gradcam import superimpose
 
     columns = len(images)
     figure, axes = plt.subplots(len(rows) + 1, columns, figsize=(columns * size, (len(rows) + 1) * size * 1.05),

@@ -34,3 +34,16 @@ def test_connectivity_figure_counts_the_weights():
     figure = plots.plot_convolution_connectivity(3, 4, 3)
     titles = " ".join(a.get_title() for a in figure.axes)
     assert "108 weights" in titles and "39 in all" in titles
+
+
+def test_channel_grid_crosses_out_the_blank_channels():
+    activation = np.zeros((4, 4, 3))
+    activation[..., 1] = np.arange(16).reshape(4, 4)
+    figure = plots.plot_channels(activation, "block1", columns=3)
+    assert figure._suptitle.get_text() == "block1: 3 channels, 2 blank (crossed out)"
+
+
+def test_heatmap_rows_lie_over_their_images():
+    images = np.full((2, 8, 8, 3), 100, dtype=np.uint8)
+    figure = plots.show_heatmaps(images, {"Grad-CAM": np.ones((2, 4, 4))}, ["cat", "dog"])
+    assert [a.get_title() for a in figure.axes[:2]] == ["cat", "dog"] and figure.axes[2].get_ylabel() == "Grad-CAM"
