@@ -54,25 +54,25 @@ def describe(measured: Mapping[str, float]) -> str:
     return ", ".join(f"{name} = {value(v)}" for name, v in measured.items())
 
 
-def check(key: str, settings: config.Settings | None = None, **measured: float) -> bool:
-    """Test claim ``key`` on the ``measured`` values; True when it holds.
+def check(key: str, settings: config.Settings | None = None, **measured: float) -> None:
+    """Test claim ``key`` on the ``measured`` values: silent when it holds.
 
     When it does not: in calibrated settings raise :class:`ClaimFailed` with the sentence and
-    the numbers; otherwise print them and return False.
+    the numbers; otherwise print them. (Nothing is returned, so a chapter cell that ends with a
+    check shows no stray ``True``.)
     """
     settings = config.current_settings() if settings is None else settings
     if key not in CLAIMS:
         raise KeyError(f"No claim {key!r}: the claims are {', '.join(CLAIMS)}.")
     found = CLAIMS[key]
     if found.holds(measured):
-        return True
+        return
     message = f"Claim not upheld in this run: {found.sentence} Measured: {describe(measured)}."
     if settings.calibrated:
         raise ClaimFailed(message + " The text says otherwise, so the build stops here: change the experiment "
                           "or the claim (benchmarks/claims.py runs it over several seeds).")
     print(message + f" The text was written for tiny mode's full budget; this run is in {settings.mode} mode"
           + (f" with epochs cut to {settings.epochs_cut_to}" if settings.epochs_cut_to else "") + ".")
-    return False
 
 
 def holds(key: str, **measured: float) -> bool:
@@ -191,14 +191,13 @@ def _plain_stack_does_not_learn(m):
 
 
 @claim("ch2.ablation_readings", 2,
-       "In every seed: without batch norm the model stays at 60% or below and ten points under the full model; "
-       "the broad and shallow model is at least ten points under the deep one; without residuals the model "
-       "still reaches 60%; the Conv2D variant is not more than ten points above the full model.")
+       "In every seed: without batch norm the model stays at 60% or below and five points under the full model; "
+       "the broad and shallow model is at least five points under the deep one; without residuals the model "
+       "still reaches 60%.")
 def _ablation_readings(m):
     full = m["mini Xception"]
-    return (m["no batch norm"] <= 0.60 and m["no batch norm"] <= full - 0.10
-            and m["broad and shallow"] <= full - 0.10 and m["no residuals"] >= 0.60
-            and m["Conv2D"] <= full + 0.10)
+    return (m["no batch norm"] <= 0.60 and m["no batch norm"] <= full - 0.05
+            and m["broad and shallow"] <= full - 0.05 and m["no residuals"] >= 0.60)
 
 
 @claim("ch2.shallow_plain_stack_learns", 2,

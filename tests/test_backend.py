@@ -2,6 +2,7 @@
 default), and the same computations compared across every backend installed here."""
 
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -100,3 +101,70 @@ def test_every_backend_computes_what_this_one_does(saved_models, other, tmp_path
     assert str(there.pop("backend")) == other and str(here.pop("backend")) == backend.name()
     for name, value in here.items():
         np.testing.assert_allclose(there[name], value, rtol=2e-3, atol=2e-3, err_msg=f"{name} on {other}")
+
+
+# Without TensorFlow: what a machine set up with requirements-jax.txt or requirements-torch.txt (a GPU
+# machine, say) runs. tests/without_tensorflow/sitecustomize.py hides TensorFlow from the process.
+
+WITHOUT_TENSORFLOW = Path(__file__).with_name("without_tensorflow")
+
+# lib.train.main, the whole of `python -m lib.train`, on 16 training images per class instead of
+# tiny mode's 500: one step, where an epoch of tiny mode takes minutes under JAX on a 2-core CPU.
+# The split is the only change; train.train is watched, not changed, for the weights before and after.
+TRAIN_WITHOUT_TENSORFLOW = """
+import functools, json, sys
+from dataclasses import replace
+import numpy as np
+from lib import backend, config, data, train
+
+small = replace(config.current_settings(), split=config.Split((0, 16), (16, 24), (24, 32)))
+config.current_settings = functools.cache(lambda: small)
+seen = {}
+fit = train.train
+
+def watched(model, train_ds, *args, **kwargs):
+    seen["data"] = type(train_ds).__name__
+    before = [backend.to_numpy(w) for w in model.trainable_weights]
+    run = fit(model, train_ds, *args, **kwargs)
+    seen["moved"] = [float(np.abs(backend.to_numpy(w) - b).max()) for w, b in zip(model.trainable_weights, before)]
+    seen["history"] = run.history
+    return run
+
+train.train = watched
+summary = train.main(["--model", "mini_xception"])
+try:
+    import tensorflow  # noqa: F401
+    seen["import_tensorflow"] = "imported"
+except ModuleNotFoundError as error:
+    seen["import_tensorflow"] = str(error)
+print(json.dumps({"tensorflow_modules": sorted(m for m in sys.modules if m.split(".")[0] == "tensorflow"),
+                  "has_tensorflow": backend.has_tensorflow(), "pipeline": data.default_pipeline(),
+                  "backend": backend.name(), "summary": summary, **seen}))
+"""
+
+
+# Slow under JAX: Keras runs a model holding RandomRotation and RandomZoom op by op (not jitted), and
+# JAX compiles each op on its first use: about 800 small compilations, 100 s of CPU time here.
+@pytest.mark.parametrize("other", [pytest.param("jax", marks=pytest.mark.slow), "torch"])
+def test_python_m_lib_train_trains_the_mini_xception_without_tensorflow(other, tmp_path):
+    if importlib.util.find_spec(other) is None:
+        pytest.skip(f"{other} is not installed here (`make test BACKEND={other}` installs it)")
+    path = os.pathsep.join([str(WITHOUT_TENSORFLOW), str(Path(__file__).parent.parent)])
+    environment = {**os.environ, "KERAS_BACKEND": other, "PYTHONPATH": path,
+                   "COURSE_MODE": "tiny", "COURSE_DATA_DIR": str(tmp_path), "COURSE_EPOCHS": "1"}
+    result = subprocess.run([sys.executable, "-c", TRAIN_WITHOUT_TENSORFLOW], env=environment,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, f"training under {other} without TensorFlow failed:\n{result.stderr[-4000:]}"
+    ran = json.loads(result.stdout.strip().splitlines()[-1])
+    assert ran["import_tensorflow"] == "No module named 'tensorflow'" and not ran["has_tensorflow"], ran
+    assert ran["tensorflow_modules"] == [], "TensorFlow was imported"
+    assert (ran["backend"], ran["pipeline"], ran["data"]) == (other, "arrays", "ArrayBatches")
+    banner = next((line for line in result.stdout.splitlines() if line.startswith("Mode: ")), "no banner")
+    assert banner.startswith("Mode: tiny") and "epochs cut to 1" in banner, banner
+    assert f"on {dict(jax='JAX', torch='PyTorch')[other]} " in banner, banner
+    summary = ran["summary"]
+    assert summary["model"] == "mini_xception" and summary["epochs"] == 1
+    assert summary["parameters"] == models.BOOK_PARAMETERS
+    assert all(np.isfinite(ran["history"][name]).all() for name in ("loss", "val_loss")), ran["history"]
+    assert 0 <= summary["val_accuracy"] <= 1 and 0 <= summary["test_accuracy"] <= 1
+    assert min(ran["moved"]) > 0, f"{ran['moved'].count(0.0)} of {len(ran['moved'])} trainable weights did not move"
