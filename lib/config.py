@@ -207,7 +207,7 @@ def _mode_settings(mode: str, reason: str, root: Path) -> Settings:
             # Chapter 2's variants at 48x48 and a quarter of the book's widths train as fast as
             # they ever will on a CPU (their time is per-step overhead more than arithmetic), so
             # three seeds of 4 epochs fit a few minutes, and each variant still shows its lesson.
-            experiment_image_size=48, ablation_width_divisor=4, ablation_epochs=4, ablation_seeds=(0, 1, 2),
+            experiment_image_size=48, ablation_width_divisor=4, ablation_epochs=6, ablation_seeds=(0, 1, 2),
             stack_image_size=32, stack_epochs=5,
         )
     raise ValueError(f"Unknown mode {mode!r}: expected 'tiny' or 'full'.")
