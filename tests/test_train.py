@@ -106,3 +106,10 @@ def test_record_writes_the_run_and_where_it_came_from(data_root, monkeypatch, tm
     assert provenance["backend"] == backend.version() and provenance["device"].startswith(("CPU", "GPU"))
     assert len(provenance["commit"].removesuffix("-dirty")) in (40, len("unknown"))
     assert provenance["epochs_planned"] == 2
+
+
+def test_the_fast_precision_stays_in_the_model_it_builds(monkeypatch):
+    monkeypatch.setattr(backend, "fast_precision_policy", lambda: "mixed_bfloat16")
+    model = train.mini_xception_for(config.settings_for("tiny"))
+    assert model.get_layer(models.STEM).dtype_policy.name == "mixed_bfloat16"
+    assert keras.config.dtype_policy().name == "float32", "the global dtype policy stays the caller's"
