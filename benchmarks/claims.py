@@ -313,13 +313,15 @@ def chapter5_explanations(settings: config.Settings, seed: int) -> Measured:
 
 
 def chapter5_shortcut(settings: config.Settings, seed: int) -> Measured:
-    """Chapter 5, cells 26-27, 29-30 and 32: the mini Xception trained two epochs where every dog is marked,
-    scored on clean and marked test animals against chapter 3's model; its explanations scored against the
-    mark; one epoch on unmarked images, scored again. Both trainings take ``seed`` (the notebook's
+    """Chapter 5, cells 26-27, 29-30 and 32: the mini Xception trained where every dog is marked
+    (``shortcut.MARKED_*``), scored on clean and marked test animals against chapter 3's model; its
+    explanations scored against the mark; ``shortcut.CURE_EPOCHS`` on unmarked images, scored again.
+    Both trainings take ``seed`` (the notebook's
     ``shortcut.train_on`` takes its default 0)."""
     model = chapter3_models(settings, seed)["mini_xception"]
     indices = counterfactual_indices(settings)
-    cheat = shortcut.train_on(shortcut.marked_split(settings, per_class=200), settings, epochs=2, seed=seed).model
+    cheat = shortcut.train_on(shortcut.marked_split(settings, shortcut.MARKED_PER_CLASS), settings,
+                               epochs=shortcut.MARKED_EPOCHS, seed=seed).model
     caught = shortcut.evaluate_marks(cheat, model, indices, settings)
     marked_dogs = counterfactuals.edited_toy_pets("dog", indices, 0, settings.toy_difficulty, settings.image_size,
                                                   cue=shortcut.CUE)
@@ -331,8 +333,9 @@ def chapter5_shortcut(settings: config.Settings, seed: int) -> Measured:
     cue_layer, cue_lift = sanity.best_localizing(scores, "marked-data model", "cue")
     lifts = {"gradcam": cue_lift, "clean": scores["clean model", cue_layer]["cue"].mass_inside / cue_area,
              "occlusion": scores["marked-data model", "occlusion"]["cue"].mass_inside / cue_area}
-    clean_split = data.make_small_split(settings, {"train": 200, "validation": 200, "test": 200})
-    cured = shortcut.train_on(clean_split, settings, epochs=1, seed=seed, model=cheat).model
+    clean_split = data.make_small_split(settings, {"train": shortcut.CURE_PER_CLASS, "validation": 200,
+                                                   "test": 200})
+    cured = shortcut.train_on(clean_split, settings, epochs=shortcut.CURE_EPOCHS, seed=seed, model=cheat).model
     recovered = shortcut.evaluate_marks(cured, model, indices, settings)
     return {"ch5.shortcut_learned": [{"marked_clean": caught.accuracy_clean, "clean_clean": caught.reference_clean,
                                       "marked_cats_called_dogs": caught.marked_cats_called_dogs}],

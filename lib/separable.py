@@ -220,13 +220,11 @@ def separable_approximation(kernel: np.ndarray, depth_multiplier: int = 1) -> tu
 def correlation_table(models_by_name: dict, images: np.ndarray, layer_names: list[str]) -> dict:
     """For each model and layer: (:func:`neighbour_correlation`, :func:`channel_correlation`) of
     the layer's output on ``images`` (chapter 1), keyed by (model name, layer name)."""
-    import keras
+    from lib.interpret.activations import activation_model, activations
 
     table = {}
     for name, model in models_by_name.items():
-        outputs = keras.Model(model.inputs, [model.get_layer(layer).output for layer in layer_names])(
-            np.asarray(images, dtype="float32"), training=False)
-        for layer, values in zip(layer_names, outputs):
-            values = np.asarray(keras.ops.convert_to_numpy(values), dtype="float32")
-            table[name, layer] = (neighbour_correlation(values), channel_correlation(values))
+        outputs = activations(activation_model(model, layer_names), images)
+        for layer in layer_names:
+            table[name, layer] = (neighbour_correlation(outputs[layer]), channel_correlation(outputs[layer]))
     return table

@@ -191,3 +191,18 @@ def test_a_random_kernel_is_recovered_in_part_and_more_with_a_larger_depth_multi
     assert depthwise.shape == (3, 3, 8, 2) and pointwise.shape == (1, 1, 16, 16)
     with pytest.raises(ValueError, match="depth_multiplier must lie in 1..9"):
         separable.separable_approximation(kernel, 10)
+
+
+def test_correlation_table_measures_each_model_and_layer_without_warnings():
+    import warnings
+
+    from lib import models
+
+    model = models.build_mini_xception((32, 32, 3), block_sizes=(8, 16))
+    layer_names = models.block_layers(model, "relu1")
+    images = np.random.default_rng(0).uniform(0, 255, (4, 32, 32, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = separable.correlation_table({"untrained": model}, images, layer_names)
+    assert set(table) == {("untrained", name) for name in layer_names}
+    assert all(-1 <= value <= 1 for pair in table.values() for value in pair)
