@@ -164,8 +164,8 @@ def last_block_field(model: keras.Model) -> int:
 
 
 def chapter2_deep_stacks(settings: config.Settings, seed: int) -> Measured:
-    """Chapter 2, cells 15-16, 18-19 and 40: the output spread of the four 20-layer stacks at
-    initialization, their final training loss, and the 5-layer plain stack's. ``seed`` stands wherever
+    """Chapter 2, cells 15-16 and 18-19: the output spread of the four 20-layer stacks at
+    initialization, and their final training loss. ``seed`` stands wherever
     the chapter uses 0 (the stack images' shuffling, each stack's initialization and training), and the
     steps run in the chapter's order, since each training pass reshuffles the same dataset."""
     size = settings.stack_image_size
@@ -179,16 +179,10 @@ def chapter2_deep_stacks(settings: config.Settings, seed: int) -> Measured:
     runs = architecture.run_ablation(architecture.deep_stacks(settings), settings, stack_train, stack_validation,
                                      settings.stack_epochs, (seed,))
     final_loss = {run.variant: run.history["loss"][-1] for run in runs}
-    config.set_seed(seed)
-    shallow = models.compile_model(architecture.build_deep_stack((size, size, 3), depth=5, pool_every=5),
-                                   settings.optimizer, settings.learning_rate)
-    shallow_loss = train.train(shallow, stack_train, stack_validation, settings.stack_epochs,
-                               verbose=0).history["loss"][-1]
     return {"ch2.signal_at_initialization": [{f"{name} {end}": spread[name][index] for name in spread
                                               for end, index in (("first", 0), ("last", -1))}],
             "ch2.plain_stack_does_not_learn": [{"plain": final_loss["plain"],
-                                                "residual_and_batch_norm": final_loss["residual + batch norm"]}],
-            "ch2.shallow_plain_stack_learns": [{"depth_5": shallow_loss, "depth_20": final_loss["plain"]}]}
+                                                "residual_and_batch_norm": final_loss["residual + batch norm"]}]}
 
 
 def shifted_ablation_seeds(settings: config.Settings, seed: int) -> tuple[int, ...]:

@@ -200,13 +200,6 @@ def _ablation_readings(m):
             and m["broad and shallow"] <= full - 0.05 and m["no residuals"] >= 0.60)
 
 
-@claim("ch2.shallow_plain_stack_learns", 2,
-       "A plain stack of 5 convolutions learns where the 20-layer one does not: its training loss ends at least "
-       "0.03 lower.")
-def _shallow_plain_stack_learns(m):
-    return m["depth_5"] <= m["depth_20"] - 0.03
-
-
 # Chapter 5: filter patterns and heatmaps, tested.
 
 @claim("ch5.ascent_raises_every_filter", 5,
