@@ -203,8 +203,10 @@ def results_table(this_run: dict[str, float], settings: config.Settings) -> str:
     for name, record in records.items():
         if record:
             origin = record["provenance"]
-            lines.append(f"recorded {name}: {record['epochs']} epochs (best {record['best_epoch']}), "
-                         f"{origin['device']}, {origin['backend']}, {record['precision']}, {origin['date']}")
+            planned = config.settings_for("full").epochs
+            lines.append(f"recorded {name}: {record['epochs']} of full mode's {planned} epochs "
+                         f"(best {record['best_epoch']}), {origin['device']}, {origin['backend']}, "
+                         f"{record['precision']}, {origin['date']}")
     lines.append("reproduce: COURSE_MODE=full python -m lib.train --model NAME --record [--epochs N]")
     return "\n".join(lines)
 

@@ -113,3 +113,16 @@ def test_the_fast_precision_stays_in_the_model_it_builds(monkeypatch):
     model = train.mini_xception_for(config.settings_for("tiny"))
     assert model.get_layer(models.STEM).dtype_policy.name == "mixed_bfloat16"
     assert keras.config.dtype_policy().name == "float32", "the global dtype policy stays the caller's"
+
+
+def test_results_table_labels_each_column_and_says_how_short_a_record_is(monkeypatch, tmp_path):
+    record = {"test_accuracy": 0.6, "epochs": 6, "best_epoch": 5, "precision": "float32",
+              "provenance": {"device": "CPU (X, 2 cores)", "backend": "TensorFlow 2.20.0", "date": "2026-11-26"}}
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "mini_xception.json").write_text(json.dumps(record))
+    monkeypatch.setattr(train, "RESULTS_DIR", tmp_path)
+    lines = train.results_table({"mini_xception": 0.89, "naive_convnet": 0.815}, config.settings_for("tiny")).splitlines()
+    assert lines[0].split() == ["model", "this", "run", "(tiny)", "recorded", "(full)", "the", "book"]
+    assert lines[1].split() == ["mini", "xception", "89.0%", "60.0%", "90.8%"]
+    assert lines[2].split() == ["naive", "convnet", "81.5%", "not", "recorded", "83.5%"]
+    assert lines[3].startswith("recorded mini_xception: 6 of full mode's 100 epochs (best 5), CPU (X, 2 cores)")
