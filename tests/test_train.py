@@ -121,7 +121,8 @@ def test_results_table_labels_each_column_and_says_how_short_a_record_is(monkeyp
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "mini_xception.json").write_text(json.dumps(record))
     monkeypatch.setattr(train, "RESULTS_DIR", tmp_path)
-    lines = train.results_table({"mini_xception": 0.89, "naive_convnet": 0.815}, config.settings_for("tiny")).splitlines()
+    this_run = {"mini_xception": 0.89, "naive_convnet": 0.815}
+    lines = train.results_table(this_run, config.settings_for("tiny")).splitlines()
     assert lines[0].split() == ["model", "this", "run", "(tiny)", "recorded", "(full)", "the", "book"]
     assert lines[1].split() == ["mini", "xception", "89.0%", "60.0%", "90.8%"]
     assert lines[2].split() == ["naive", "convnet", "81.5%", "not", "recorded", "83.5%"]
