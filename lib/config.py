@@ -76,6 +76,11 @@ class Settings:
         not cut): only then does a claim that fails stop the notebook (see :mod:`lib.claims`)."""
         return self.mode == "tiny" and self.epochs_cut_to is None
 
+    def budget(self, epochs: int) -> int:
+        """A training budget a chapter fixes itself (chapter 5's shortcut, say), cut like the
+        settings' own by ``COURSE_EPOCHS``."""
+        return epochs if self.epochs_cut_to is None else min(epochs, self.epochs_cut_to)
+
     @property
     def input_shape(self) -> tuple[int, int, int]:
         return (self.image_size, self.image_size, 3)
@@ -234,8 +239,10 @@ def current_settings() -> Settings:
 
 
 def model_path(settings: Settings, name: str = "mini_xception") -> Path:
-    """Where chapter 3 keeps its best model of this mode, and where chapters 4 and 5 look for it."""
-    return settings.data_dir / "models" / f"{name}_{settings.mode}.keras"
+    """Where chapter 3 keeps its best model of this mode, and where chapters 4 and 5 look for it.
+    A run with its epochs cut keeps its own, so that a later run at the full budget never analyses it."""
+    cut = "" if settings.epochs_cut_to is None else f"_{settings.epochs}_epochs"
+    return settings.data_dir / "models" / f"{name}_{settings.mode}{cut}.keras"
 
 
 def display_path(path: Path) -> str:

@@ -83,6 +83,19 @@ def test_course_epochs_cuts_every_budget_and_the_banner_says_so(data_root, monke
     assert config.settings_for("tiny", epochs=1000).epochs == config.settings_for("tiny").epochs, "a cap, never more"
 
 
+def test_a_chapters_own_budget_is_cut_by_course_epochs_too():
+    assert config.settings_for("tiny").budget(4) == 4
+    assert config.settings_for("tiny", epochs=1).budget(4) == 1, "chapter 5's shortcut trained past COURSE_EPOCHS"
+    assert config.settings_for("tiny", epochs=9).budget(4) == 4, "a cap, never more"
+
+
+def test_a_run_with_epochs_cut_keeps_its_model_apart(tmp_path):
+    full_budget = config.model_path(config.settings_for("tiny", root=tmp_path))
+    cut = config.model_path(config.settings_for("tiny", root=tmp_path, epochs=1))
+    assert full_budget.name == "mini_xception_tiny.keras" and cut != full_budget, \
+        "chapter 5 at the full budget would analyse a model trained one epoch"
+
+
 @pytest.mark.parametrize("value", ["0", "three", "-2", "1.5"])
 def test_a_course_epochs_that_is_not_a_count_says_what_to_write(monkeypatch, value):
     monkeypatch.setenv("COURSE_EPOCHS", value)
