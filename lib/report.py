@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
+import numpy as np
+
 Item = TypeVar("Item")
 
 
@@ -27,7 +29,12 @@ def progress(items: Iterable[Item], description: str, unit: str = "img", minimum
 
 
 def glue(name: str, value: Any) -> Any:
-    """Hand ``value`` to the book under ``name`` (without showing it in the cell); return it."""
+    """Hand ``value`` to the book under ``name`` (without showing it in the cell); return it.
+
+    A NumPy scalar becomes the Python number it holds: myst-nb formats ``{glue:text}`name:.1%```
+    from the value's ``repr``, and NumPy 2 writes ``np.float32(0.16)``, which it cannot read."""
+    if isinstance(value, np.generic):
+        value = value.item()
     try:
         from myst_nb import glue as myst_glue
     except ImportError:

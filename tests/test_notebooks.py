@@ -96,6 +96,16 @@ def exercise_cells(notebook) -> dict[str, tuple[list[str], list[str]]]:
     return found
 
 
+def test_every_solution_answers_an_exercise_of_its_chapter(notebook):
+    """A solution whose exercise was edited away renders as an orphan and stops the book build
+    ("undefined label"), which only the book build, after every notebook has run, would tell."""
+    solved = {label for c in notebook.cells if c.cell_type == "markdown"
+              for label in re.findall(r"\{solution-start\} (\S+)", c.source)}
+    assert solved, "every chapter has solutions"
+    assert solved == set(exercise_cells(notebook)), (
+        f"solutions without an exercise in this chapter: {sorted(solved - set(exercise_cells(notebook)))}")
+
+
 def test_every_exercise_has_a_stub_with_its_check_and_a_solution_that_passes_the_same_check(notebook):
     """The stub cell calls the chapter's own check (silent until answered); the solution calls that same
     check on its answer, and nbval and the book run it, so a solution that stops passing fails the build."""
