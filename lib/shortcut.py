@@ -59,8 +59,9 @@ class MarkTest:
     reference_clean: float
     reference_marked_cats_called_dogs: float
 
-    def lines(self) -> list[str]:
-        return [f"model trained on marked dogs: {self.accuracy_clean:.0%} right on clean test images, calls "
+    def lines(self, name: str = "model trained on marked dogs") -> list[str]:
+        """Two printed lines: the tested model (called ``name``), then the reference."""
+        return [f"{name}: {self.accuracy_clean:.0%} right on clean test images, calls "
                 f"{self.marked_cats_called_dogs:.0%} of marked cats dogs",
                 f"model trained without marks: {self.reference_clean:.0%} right on clean test images, calls "
                 f"{self.reference_marked_cats_called_dogs:.0%} of marked cats dogs"]

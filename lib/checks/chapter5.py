@@ -82,7 +82,7 @@ def best_block_predicted(predicted: str | None, table: dict | None) -> bool:
     if predicted not in layers:
         raise CheckFailed(f"Exercise 5.4: {predicted!r} is not one of the blocks scored: {', '.join(sorted(layers))}.")
     best, lift = best_localizing(table, "trained")
-    verdict = "right" if predicted == best else f"the table says {best}"
+    verdict = "right" if predicted == best else f"the table says {best} instead"
     return passed("5.4", f"you predicted {predicted}; {verdict}, with {lift:.1f} times a uniform map's head mass")
 
 
