@@ -391,10 +391,14 @@ def main(argv: list[str] | None = None) -> int:
         for seed in range(arguments.seeds):
             start = time.perf_counter()
             measured = experiment.run(settings, seed)
-            print(f"{experiment.name}, seed {seed}: {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
+            not_upheld = []
             for key, checks in measured.items():
                 failed = [values for values in checks if not claims.holds(key, **values)]
                 tallies.setdefault(key, Tally()).record(seed, failed)
+                not_upheld += [key] if failed else []
+            # Per seed as it ends, so that a run stopped after hours still says what it found.
+            print(f"{experiment.name}, seed {seed}: {time.perf_counter() - start:.0f} s; "
+                  f"not upheld: {', '.join(not_upheld) or 'none'}", file=sys.stderr, flush=True)
     for key, tally in tallies.items():
         print(f"{tally.upheld} of {tally.tried} seeds  {key}: {claims.CLAIMS[key].sentence}")
         for failure in tally.failures:

@@ -192,3 +192,19 @@ def test_residual_block_with_projection_check():
         chapter2.residual_block_with_projection(lambda x, filters: layers.Conv2D(filters, 1)(x))
     with pytest.raises(CheckFailed, match="strided 1x1"):
         chapter2.residual_block_with_projection(resized_some_other_way)
+
+
+def test_best_block_prediction_passes_only_when_the_table_agrees(capsys):
+    from lib.interpret.sanity import PointingScore
+
+    head = {"block1_add": PointingScore(hits=0.5, mass_inside=0.3, area=0.1),
+            "block4_add": PointingScore(hits=0.2, mass_inside=0.15, area=0.1)}
+    table = {("trained", block): {"head": score} for block, score in head.items()}
+    assert chapter5.best_block_predicted("block1_add", table) is True
+    assert "passed" in capsys.readouterr().out
+    assert chapter5.best_block_predicted("block4_add", table) is True
+    printed = capsys.readouterr().out
+    assert "passed" not in printed and "the table says block1_add" in printed, printed
+    with pytest.raises(CheckFailed, match="not one of the blocks"):
+        chapter5.best_block_predicted("block9_add", table)
+    assert chapter5.best_block_predicted(..., table) is False

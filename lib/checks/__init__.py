@@ -38,6 +38,13 @@ def passed(exercise: str, detail: str = "") -> bool:
     return True
 
 
+def answered(exercise: str, detail: str) -> bool:
+    """Print that a prediction exercise was answered but the run says otherwise (``detail``); return
+    True: a wrong prediction is a finished exercise, never a "passed" one."""
+    print(f"Exercise {exercise}: answered; the run disagrees ({detail}).")
+    return True
+
+
 def report(exercise: str, answer: Any, expected: Any, hint: str) -> bool:
     """The contract for an answer that is a value: compare it with ``expected``."""
     if unanswered(answer):

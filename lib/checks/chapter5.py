@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from lib.checks import CheckFailed, passed, run_answer, say_unanswered, unanswered
+from lib.checks import CheckFailed, answered, passed, run_answer, say_unanswered, unanswered
 from lib.interpret.gradcam import heatmaps_from_gradients
 from lib.interpret.sanity import pointing_game
 
@@ -82,8 +82,10 @@ def best_block_predicted(predicted: str | None, table: dict | None) -> bool:
     if predicted not in layers:
         raise CheckFailed(f"Exercise 5.4: {predicted!r} is not one of the blocks scored: {', '.join(sorted(layers))}.")
     best, lift = best_localizing(table, "trained")
-    verdict = "right" if predicted == best else f"the table says {best} instead"
-    return passed("5.4", f"you predicted {predicted}; {verdict}, with {lift:.1f} times a uniform map's head mass")
+    if predicted != best:
+        return answered("5.4", f"you predicted {predicted}; the table says {best}, with {lift:.1f} times "
+                        "a uniform map's head mass")
+    return passed("5.4", f"you predicted {best}, right: {lift:.1f} times a uniform map's head mass")
 
 
 def parts_without_ears(function: Callable[[str], Any]) -> bool:
