@@ -56,3 +56,15 @@ def test_deprocess_centres_scales_and_crops():
     assert shown.shape == (30, 30, 3) and shown.dtype == np.uint8
     assert abs(float(shown.mean()) - 128) < 3 and 50 < float(shown.std()) < 70
     assert filter_patterns.deprocess_image(image, crop=0).shape == (40, 40, 3)
+
+
+def test_ascent_gains_count_the_filters_that_rose_and_take_the_smallest_layer_mean():
+    def patterns(start, final):
+        return filter_patterns.FilterPatterns(np.zeros((len(start), 1, 1, 3), np.uint8), np.array(start),
+                                              np.array(final))
+
+    overshot = patterns([0.0, 1.0], [2.0, 0.5])  # one of two rose; the mean rose by 0.75
+    steady = patterns([0.0, 0.0], [1.0, 3.0])  # both rose; the mean by 2
+    assert filter_patterns.ascent_gains([overshot, steady]) == {"share_raised": 0.75, "smallest_mean_gain": 0.75}
+    fell = patterns([1.0, 1.0], [3.0, -2.0])  # one of two rose, but the mean fell
+    assert filter_patterns.ascent_gains([fell])["smallest_mean_gain"] == -0.5

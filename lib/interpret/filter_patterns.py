@@ -7,7 +7,7 @@ centre, scale and crop the result to be seen (:func:`deprocess_image`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import keras
@@ -96,6 +96,16 @@ def generate_filter_patterns(
     final = backend.to_numpy(response(image))
     first = final if first is None else first
     return FilterPatterns(np.stack([deprocess_image(picture) for picture in backend.to_numpy(image)]), first, final)
+
+
+def ascent_gains(found: Iterable[FilterPatterns]) -> dict[str, float]:
+    """What chapter 5 checks of gradient ascent on several layers (one :class:`FilterPatterns` each):
+    ``share_raised``, the share of all their filters whose response to the pattern is above their
+    response to the starting noise, and ``smallest_mean_gain``, the smallest rise of a layer's mean
+    response. A fixed step can overshoot, so a filter may end below where it started."""
+    gains = [patterns.final_response - patterns.start_response for patterns in found]
+    return {"share_raised": float(np.mean(np.concatenate(gains) > 0)),
+            "smallest_mean_gain": float(min(gain.mean() for gain in gains))}
 
 
 def deprocess_image(image: np.ndarray, crop: int | None = None) -> np.ndarray:
