@@ -20,6 +20,7 @@ Expect minutes per seed and chapter on two CPU cores; progress goes to standard 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import os
 import sys
@@ -385,15 +386,22 @@ def main(argv: list[str] | None = None) -> int:
             continue
         for seed in range(arguments.seeds):
             start = time.perf_counter()
-            measured = experiment.run(settings, seed)
+            # What the experiments print as they prepare data goes with the progress, leaving standard
+            # output to the table.
+            with contextlib.redirect_stdout(sys.stderr):
+                measured = experiment.run(settings, seed)
             not_upheld = []
             for key, checks in measured.items():
                 failed = [values for values in checks if not claims.holds(key, **values)]
                 tallies.setdefault(key, Tally()).record(seed, failed)
                 not_upheld += [key] if failed else []
-            # Per seed as it ends, so that a run stopped after hours still says what it found.
+            # Per seed as it ends, so that a run stopped after hours still says what it found, with every
+            # measured value, upheld or not: the margins a changed claim must be read against.
             print(f"{experiment.name}, seed {seed}: {time.perf_counter() - start:.0f} s; "
                   f"not upheld: {', '.join(not_upheld) or 'none'}", file=sys.stderr, flush=True)
+            for key, checks in measured.items():
+                for values in checks:
+                    print(f"    {key}: {claims.describe(values)}", file=sys.stderr, flush=True)
     for key, tally in tallies.items():
         print(f"{tally.upheld} of {tally.tried} seeds  {key}: {claims.CLAIMS[key].sentence}")
         for failure in tally.failures:
