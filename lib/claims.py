@@ -192,12 +192,19 @@ def _plain_stack_does_not_learn(m):
 
 @claim("ch2.ablation_readings", 2,
        "In every seed: without batch norm the model stays at 60% or below and five points under the full model; "
-       "the broad and shallow model is at least five points under the deep one; without residuals the model "
-       "still reaches 60%.")
+       "the broad and shallow model is at least five points under the deep one.")
 def _ablation_readings(m):
     full = m["mini Xception"]
-    return (m["no batch norm"] <= 0.60 and m["no batch norm"] <= full - 0.05
-            and m["broad and shallow"] <= full - 0.05 and m["no residuals"] >= 0.60)
+    return m["no batch norm"] <= 0.60 and m["no batch norm"] <= full - 0.05 and m["broad and shallow"] <= full - 0.05
+
+
+@claim("ch2.five_blocks_learn_without_residuals", 2,
+       "Without residuals the model reaches 60% on average over the ablation's seeds.")
+def _five_blocks_learn_without_residuals(m):
+    # "At least 60% in every seed" failed in one ablation replicate of fifteen (55.3%), and trained alone
+    # 2 of 12 seeds ended at 57.5-58.0%: a single seed can be slow to start in six epochs. Three seeds'
+    # means were 64.9-73.8%.
+    return m["no residuals"] >= 0.60
 
 
 # Chapter 5: filter patterns and heatmaps, tested.
