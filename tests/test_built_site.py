@@ -47,3 +47,10 @@ def test_every_solution_is_collapsed(notebook, page):
 
 def test_the_mode_banner_is_on_the_page(page):
     assert "Mode: " in page and "Keras 3." in page
+
+
+def test_exercise_checks_print_the_number_the_page_gives(page):
+    numbered = set(re.findall(r'<span class="caption-number">Exercise ([\d.]+) </span>', page))
+    checked = set(re.findall(r"Exercise ([\d.]+): (?:not answered yet|passed|answered)", page))
+    assert checked, "every chapter's exercises are checked"
+    assert checked <= numbered, f"checks print exercises {sorted(checked - numbered)}, the page numbers {sorted(numbered)}"
