@@ -1,19 +1,23 @@
 """Training throughput: the course's pipeline against the book's code as written.
 
 Both train the same mini Xception architecture on the same toy-pets images at the
-book's 180x180 and batch size 32, on this machine, one epoch each in turn:
+book's 180x180 (or ``--image-size``) and batch size 32, on this machine, one epoch each
+in turn:
 
 * seed: ``image_dataset_from_directory`` batches read straight from disk every epoch,
   the augmentation as a ``Sequential`` nested in the model, rmsprop, float32;
-* course: ``lib.data.load_datasets`` (decoded once, cached, prefetched),
-  ``lib.models.build_mini_xception``, rmsprop, and the mixed-precision policy that
-  ``lib.backend.fast_precision_policy`` picks for this hardware and backend;
-* course in float32: the same without mixed precision, to show which part does what.
+* course in float32: ``lib.data.load_datasets`` (decoded once, cached, prefetched),
+  ``lib.models.build_mini_xception``, rmsprop, float32;
+* course in mixed_bfloat16: the same in bfloat16, on a CPU with bfloat16 instructions
+  (AVX512-BF16 or AMX): the measurement behind ``lib.backend.BFLOAT16_FASTER_ON_CPU``;
+* course in the policy ``lib.backend.fast_precision_policy`` picks for this hardware and
+  backend, where it is neither of the above (``mixed_float16`` on a GPU).
 
 The first epoch of each is warm-up (graph tracing) and is not counted. The last
-line printed ends with the ratio of median images per second, course over seed.
+lines printed end with ratios of median images per second: the course's policy over
+the seed, and bfloat16 over float32 where both ran.
 
-    python benchmarks/train_throughput.py [--images-per-class 160] [--epochs 5]
+    python benchmarks/train_throughput.py [--images-per-class 160] [--epochs 5] [--image-size 180]
 """
 
 from __future__ import annotations
@@ -33,14 +37,14 @@ from keras import layers  # noqa: E402
 from lib import backend, config, data, models  # noqa: E402
 from lib.toy_pets import make_toy_pets  # noqa: E402
 
-IMAGE_SIZE, BATCH_SIZE = 180, 32
+BOOK_IMAGE_SIZE, BATCH_SIZE = 180, 32
 
 
-def seed_model() -> keras.Model:
+def seed_model(image_size: int) -> keras.Model:
     """Listing 9.3.5 of the book, verbatim but for the variable names."""
     data_augmentation = keras.Sequential(
         [layers.RandomFlip("horizontal"), layers.RandomRotation(0.1), layers.RandomZoom(0.2)])
-    inputs = keras.Input(shape=(IMAGE_SIZE, IMAGE_SIZE, 3))
+    inputs = keras.Input(shape=(image_size, image_size, 3))
     x = data_augmentation(inputs)
     x = layers.Rescaling(1.0 / 255)(x)
     x = layers.Conv2D(filters=32, kernel_size=5, use_bias=False)(x)
@@ -63,7 +67,7 @@ def seed_model() -> keras.Model:
     return model
 
 
-def prepare(images_per_class: int, root: Path) -> dict[str, tuple[keras.Model, object]]:
+def prepare(images_per_class: int, root: Path, image_size: int) -> dict[str, tuple[keras.Model, object]]:
     """The pipelines, by name, as (model, dataset) pairs over the same training images.
 
     "course in float32" is the course pipeline without mixed precision: it shows how
@@ -75,18 +79,25 @@ def prepare(images_per_class: int, root: Path) -> dict[str, tuple[keras.Model, o
         data.make_subset(subset, 0, images_per_class, train_dir, base)
 
     seed_ds = keras.utils.image_dataset_from_directory(
-        base / "train", image_size=(IMAGE_SIZE, IMAGE_SIZE), batch_size=BATCH_SIZE)
-    seed = (seed_model(), seed_ds)
+        base / "train", image_size=(image_size, image_size), batch_size=BATCH_SIZE)
+    seed = (seed_model(image_size), seed_ds)
 
-    course_ds, _, _ = data.load_datasets(base, IMAGE_SIZE, BATCH_SIZE)
-    policy = backend.fast_precision_policy()
-    course = course_model(policy)
-    print(f"course precision policy: {policy}; {course.count_params():,} vs {seed[0].count_params():,} parameters")
-    return {"seed": seed, "course": (course, course_ds), "course in float32": (course_model("float32"), course_ds)}
+    course_ds, _, _ = data.load_datasets(base, image_size, BATCH_SIZE)
+    policies = ["float32"]
+    if backend.bfloat16_unit(backend.read_cpuinfo()) and not backend.gpu_names():
+        policies.append("mixed_bfloat16")
+    if backend.fast_precision_policy() not in policies:
+        policies.append(backend.fast_precision_policy())
+    pipelines = {"seed": seed}
+    for policy in policies:
+        pipelines[f"course in {policy}"] = (course_model(policy, image_size), course_ds)
+    print(f"course precision policy: {backend.fast_precision_policy()}; "
+          f"{pipelines['course in float32'][0].count_params():,} vs {seed[0].count_params():,} parameters")
+    return pipelines
 
 
-def course_model(policy: str) -> keras.Model:
-    return models.compile_model(models.build_mini_xception((IMAGE_SIZE, IMAGE_SIZE, 3), dtype_policy=policy),
+def course_model(policy: str, image_size: int) -> keras.Model:
+    return models.compile_model(models.build_mini_xception((image_size, image_size, 3), dtype_policy=policy),
                                 "rmsprop")
 
 
@@ -100,11 +111,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--images-per-class", type=int, default=160)
     parser.add_argument("--epochs", type=int, default=5, help="measured epochs per pipeline, after one warm-up")
+    parser.add_argument("--image-size", type=int, default=BOOK_IMAGE_SIZE,
+                        help="side of the square images (tiny mode trains at 80)")
     args = parser.parse_args()
     config.set_seed(0)
     images = 2 * args.images_per_class
     with tempfile.TemporaryDirectory() as root:
-        pipelines = prepare(args.images_per_class, Path(root))
+        pipelines = prepare(args.images_per_class, Path(root), args.image_size)
         for model, dataset in pipelines.values():
             epoch_throughput(model, dataset, images)  # warm-up: tracing and the course's cache fill
         rates: dict[str, list[float]] = {name: [] for name in pipelines}
@@ -114,10 +127,14 @@ def main() -> None:
                 print(f"epoch {epoch + 1} {name:>17}: {rates[name][-1]:6.1f} images/s")
     median = {name: statistics.median(values) for name, values in rates.items()}
     print(f"{backend.device_description()} on {backend.version()}, {images} images of "
-          f"{IMAGE_SIZE}x{IMAGE_SIZE}, batch {BATCH_SIZE}, "
+          f"{args.image_size}x{args.image_size}, batch {BATCH_SIZE}, "
           f"median images/s: " + ", ".join(f"{name} {rate:.1f}" for name, rate in median.items()))
+    course = median[f"course in {backend.fast_precision_policy()}"]
     print(f"course in float32/seed training throughput: {median['course in float32'] / median['seed']:.2f}")
-    print(f"course/seed training throughput: {median['course'] / median['seed']:.2f}")
+    if "course in mixed_bfloat16" in median:
+        print("course in mixed_bfloat16/course in float32 training throughput: "
+              f"{median['course in mixed_bfloat16'] / median['course in float32']:.2f}")
+    print(f"course/seed training throughput: {course / median['seed']:.2f}")
 
 
 if __name__ == "__main__":

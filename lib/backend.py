@@ -202,32 +202,47 @@ def device_description() -> str:
     return f"CPU ({cpu_model()}, {os.cpu_count()} cores)"
 
 
-# Where mixed precision was measured to train the mini Xception faster than float32 on a CPU
-# with bfloat16 instructions (benchmarks/train_throughput.py: 1.14x with TensorFlow on an AMD
-# EPYC with AVX512-BF16). Backends not listed stay in float32 on CPUs until measured faster.
-BFLOAT16_FASTER_ON_CPU = ("tensorflow",)
+def bfloat16_unit(cpu_flags: str) -> str | None:
+    """Which bfloat16 instructions a CPU with these ``/proc/cpuinfo`` flags has: ``"amx"`` (AMX
+    tiles, Intel Xeon since Sapphire Rapids), ``"avx512_bf16"`` (AVX512-BF16 without AMX, AMD EPYC
+    since Genoa), or None."""
+    if "amx_bf16" in cpu_flags:
+        return "amx"
+    return "avx512_bf16" if "avx512_bf16" in cpu_flags else None
+
+
+def read_cpuinfo() -> str:
+    """This machine's ``/proc/cpuinfo`` (empty where there is none), whose flags the above reads."""
+    try:
+        return Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return ""
+
+
+# (backend, bfloat16 unit) where mixed_bfloat16 trained the mini Xception faster than float32 on
+# a 2-core CPU (benchmarks/train_throughput.py, batch 32): TensorFlow 2.20 with AVX512-BF16 on an
+# AMD EPYC 1.14x (180x180); PyTorch 2.13 with AMX on an Intel Xeon 1.56x (180x180). Slower with
+# AMX on that Xeon: TensorFlow 0.96x (180x180) and 0.93x (80x80), JAX 0.10 0.94x (80x80). Pairs
+# not listed (measured slower, or not measured) train in float32.
+BFLOAT16_FASTER_ON_CPU = {("tensorflow", "avx512_bf16"), ("torch", "amx")}
 
 
 def precision_policy_for(backend: str, has_gpu: bool, cpu_flags: str) -> str:
     """The dtype policy that trains fastest on this hardware and backend.
 
-    GPUs: ``mixed_float16`` on every backend. CPUs with bfloat16 instructions (AVX512-BF16 or
-    AMX): ``mixed_bfloat16`` where :data:`BFLOAT16_FASTER_ON_CPU` says it was measured faster.
-    Everything else: ``float32``, where mixed precision is slower.
+    GPUs: ``mixed_float16`` on every backend. CPUs with bfloat16 instructions: ``mixed_bfloat16``
+    where :data:`BFLOAT16_FASTER_ON_CPU` says it was measured faster with that backend and those
+    instructions. Everything else: ``float32``.
     """
     if has_gpu:
         return "mixed_float16"
-    has_bfloat16 = "avx512_bf16" in cpu_flags or "amx_bf16" in cpu_flags
-    return "mixed_bfloat16" if has_bfloat16 and backend in BFLOAT16_FASTER_ON_CPU else "float32"
+    faster = (backend, bfloat16_unit(cpu_flags)) in BFLOAT16_FASTER_ON_CPU
+    return "mixed_bfloat16" if faster else "float32"
 
 
 def fast_precision_policy() -> str:
-    """:func:`precision_policy_for` this machine and backend (CPU flags from ``/proc/cpuinfo``)."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        flags = ""
-    return precision_policy_for(name(), bool(gpu_names()), flags)
+    """:func:`precision_policy_for` this machine and backend."""
+    return precision_policy_for(name(), bool(gpu_names()), read_cpuinfo())
 
 
 @contextlib.contextmanager

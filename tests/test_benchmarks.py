@@ -1,0 +1,22 @@
+"""The benchmarks run and print the ratios their docstrings promise (a smoke test at a toy size:
+what they measure is read from their output on a real run, never asserted here)."""
+
+from __future__ import annotations
+
+import runpy
+import sys
+
+from lib import backend, config
+
+
+def test_the_throughput_benchmark_measures_bfloat16_where_the_cpu_has_it(monkeypatch, capsys):
+    monkeypatch.setattr(backend, "read_cpuinfo", lambda: "flags\t\t: avx512f avx512_bf16")
+    monkeypatch.setattr(sys, "argv", ["train_throughput.py", "--images-per-class", "4", "--epochs", "1",
+                                      "--image-size", "32"])
+    runpy.run_path(str(config.REPO_ROOT / "benchmarks" / "train_throughput.py"), run_name="__main__")
+    lines = capsys.readouterr().out.splitlines()
+    measured = [line for line in lines if line.startswith("epoch 1 ")]
+    assert [line.split(":")[0].split(maxsplit=2)[2].strip() for line in measured] == [
+        "seed", "course in float32", "course in mixed_bfloat16"], "one measured epoch of each pipeline"
+    assert any(line.startswith("course in mixed_bfloat16/course in float32 training throughput: ") for line in lines)
+    assert lines[-1].startswith("course/seed training throughput: ")
