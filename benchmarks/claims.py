@@ -204,9 +204,7 @@ def chapter2_ablation(settings: config.Settings, seed: int) -> Measured:
     runs = architecture.run_ablation(architecture.ablation_variants(settings), settings, train_ds, validation_ds,
                                      settings.ablation_epochs, ablation_seeds)
     summary = architecture.summarize_runs(runs)
-    return {"ch2.ablation_readings": [{run.variant.split(",")[0]: run.best_val_accuracy
-                                       for run in runs if run.seed == ablation_seed}
-                                      for ablation_seed in ablation_seeds],
+    return {"ch2.ablation_readings": list(architecture.best_accuracies_per_seed(runs).values()),
             "ch2.five_blocks_learn_without_residuals": [{"no residuals": summary["no residuals"].mean}]}
 
 

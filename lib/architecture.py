@@ -235,6 +235,19 @@ def summarize_runs(runs: Sequence[AblationRun]) -> dict[str, VariantSummary]:
     return summaries
 
 
+def short_name(variant: str) -> str:
+    """A variant's name up to its first comma ("Conv2D, not separable" -> "Conv2D"): the name its
+    claims and glued numbers use."""
+    return variant.split(",")[0]
+
+
+def best_accuracies_per_seed(runs: Sequence[AblationRun]) -> dict[int, dict[str, float]]:
+    """Each seed's best validation accuracy of every variant, by :func:`short_name`: what the
+    ablation's readings are checked on, one seed at a time."""
+    return {seed: {short_name(run.variant): run.best_val_accuracy for run in runs if run.seed == seed}
+            for seed in dict.fromkeys(run.seed for run in runs)}
+
+
 def summarize_ablation(runs: Sequence[AblationRun]) -> list[str]:
     """One line per variant: parameters, mean training time, and the best validation
     accuracy's mean and range (min to max) over seeds."""

@@ -120,6 +120,17 @@ def test_summaries_give_each_variants_mean_and_range_over_seeds():
     assert no_bn.rstrip().endswith("50.0%"), "one value, no range"
 
 
+def test_each_seeds_readings_go_by_short_name_and_keep_their_seed():
+    def run(variant, seed, best):
+        return architecture.AblationRun(variant, seed, 1000, 1.0, {"val_accuracy": [0.5, best]})
+
+    runs = [run("mini Xception", 3, 0.8), run("Conv2D, not separable", 3, 0.7),
+            run("mini Xception", 4, 0.6), run("Conv2D, not separable", 4, 0.9)]
+    assert architecture.best_accuracies_per_seed(runs) == {
+        3: {"mini Xception": 0.8, "Conv2D": 0.7}, 4: {"mini Xception": 0.6, "Conv2D": 0.9}}
+    assert architecture.short_name("no batch norm") == "no batch norm", "a name without a comma stays whole"
+
+
 def test_the_deep_stack_measures_in_float32_under_a_mixed_policy():
     keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
     try:
