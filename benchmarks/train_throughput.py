@@ -11,11 +11,14 @@ in turn:
 * course in mixed_bfloat16: the same in bfloat16, on a CPU with bfloat16 instructions
   (AVX512-BF16 or AMX): the measurement behind ``lib.backend.BFLOAT16_FASTER_ON_CPU``;
 * course in the policy ``lib.backend.fast_precision_policy`` picks for this hardware and
-  backend, where it is neither of the above (``mixed_float16`` on a GPU).
+  backend, where it is neither of the above (``mixed_float16`` on a GPU);
+* course with Keras' grouped convolution: on JAX's CPU, the course in float32 with Keras' own
+  depthwise convolution, which ``lib.backend.use_fast_cpu_depthwise_convolution`` replaces.
 
 The first epoch of each is warm-up (graph tracing) and is not counted. The last
 lines printed end with ratios of median images per second: the course's policy over
-the seed, and bfloat16 over float32 where both ran.
+the seed, bfloat16 over float32 where both ran, and the depthwise convolution by shifts
+over Keras' own where both ran.
 
     python benchmarks/train_throughput.py [--images-per-class 160] [--epochs 5] [--image-size 180]
 """
@@ -23,6 +26,7 @@ the seed, and bfloat16 over float32 where both ran.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import tempfile
@@ -38,6 +42,7 @@ from lib import backend, config, data, models  # noqa: E402
 from lib.toy_pets import make_toy_pets  # noqa: E402
 
 BOOK_IMAGE_SIZE, BATCH_SIZE = 180, 32
+GROUPED = "course with Keras' grouped convolution"
 
 
 def seed_model(image_size: int) -> keras.Model:
@@ -83,15 +88,18 @@ def prepare(images_per_class: int, root: Path, image_size: int) -> dict[str, tup
     seed = (seed_model(image_size), seed_ds)
 
     course_ds, _, _ = data.load_datasets(base, image_size, BATCH_SIZE)
+    fast_policy = backend.fast_precision_policy()
     policies = ["float32"]
     if backend.bfloat16_unit(backend.read_cpuinfo()) and not backend.gpu_names():
         policies.append("mixed_bfloat16")
-    if backend.fast_precision_policy() not in policies:
-        policies.append(backend.fast_precision_policy())
+    if fast_policy not in policies:
+        policies.append(fast_policy)
     pipelines = {"seed": seed}
     for policy in policies:
         pipelines[f"course in {policy}"] = (course_model(policy, image_size), course_ds)
-    print(f"course precision policy: {backend.fast_precision_policy()}; "
+    if backend.name() == "jax" and not backend.gpu_names():
+        pipelines[GROUPED] = (course_model("float32", image_size), course_ds)
+    print(f"course precision policy: {fast_policy}; "
           f"{pipelines['course in float32'][0].count_params():,} vs {seed[0].count_params():,} parameters")
     return pipelines
 
@@ -101,9 +109,11 @@ def course_model(policy: str, image_size: int) -> keras.Model:
                                 "rmsprop")
 
 
-def epoch_throughput(model: keras.Model, dataset, images: int) -> float:
+def epoch_throughput(name: str, model: keras.Model, dataset, images: int) -> float:
+    convolution = backend.keras_depthwise_convolution() if name == GROUPED else contextlib.nullcontext()
     start = time.perf_counter()
-    model.fit(dataset, epochs=1, verbose=0)
+    with convolution:
+        model.fit(dataset, epochs=1, verbose=0)
     return images / (time.perf_counter() - start)
 
 
@@ -118,13 +128,13 @@ def main() -> None:
     images = 2 * args.images_per_class
     with tempfile.TemporaryDirectory() as root:
         pipelines = prepare(args.images_per_class, Path(root), args.image_size)
-        for model, dataset in pipelines.values():
-            epoch_throughput(model, dataset, images)  # warm-up: tracing and the course's cache fill
+        for name, (model, dataset) in pipelines.items():
+            epoch_throughput(name, model, dataset, images)  # warm-up: tracing and the course's cache fill
         rates: dict[str, list[float]] = {name: [] for name in pipelines}
         for epoch in range(args.epochs):
             for name, (model, dataset) in pipelines.items():
-                rates[name].append(epoch_throughput(model, dataset, images))
-                print(f"epoch {epoch + 1} {name:>17}: {rates[name][-1]:6.1f} images/s")
+                rates[name].append(epoch_throughput(name, model, dataset, images))
+                print(f"epoch {epoch + 1} {name:>39}: {rates[name][-1]:6.1f} images/s")
     median = {name: statistics.median(values) for name, values in rates.items()}
     print(f"{backend.device_description()} on {backend.version()}, {images} images of "
           f"{args.image_size}x{args.image_size}, batch {BATCH_SIZE}, "
@@ -134,6 +144,9 @@ def main() -> None:
     if "course in mixed_bfloat16" in median:
         print("course in mixed_bfloat16/course in float32 training throughput: "
               f"{median['course in mixed_bfloat16'] / median['course in float32']:.2f}")
+    if GROUPED in median:
+        print(f"course in float32/{GROUPED} training throughput: "
+              f"{median['course in float32'] / median[GROUPED]:.2f}")
     print(f"course/seed training throughput: {course / median['seed']:.2f}")
 
 

@@ -22,6 +22,8 @@ from collections.abc import Sequence
 import keras
 from keras import layers
 
+from lib import backend
+
 BOOK_BLOCK_SIZES = (32, 64, 128, 256, 512)
 BOOK_PARAMETERS = 721_857  # the mini Xception's count in the book (section 9.3.5)
 BOOK_NONTRAINABLE_PARAMETERS = 3_008  # batch norm's moving means and variances, of those
@@ -38,8 +40,8 @@ def augment(inputs: keras.KerasTensor, dtype=None) -> keras.KerasTensor:
     """The book's augmentation: horizontal flip, rotation 0.1 (of a turn), zoom 0.2."""
     flip, rotation, zoom = AUGMENTATION_LAYERS
     x = layers.RandomFlip("horizontal", name=flip, dtype=dtype)(inputs)
-    x = layers.RandomRotation(0.1, name=rotation, dtype=dtype)(x)
-    return layers.RandomZoom(0.2, name=zoom, dtype=dtype)(x)
+    x = backend.compilable_augmentation(layers.RandomRotation(0.1, name=rotation, dtype=dtype))(x)
+    return backend.compilable_augmentation(layers.RandomZoom(0.2, name=zoom, dtype=dtype))(x)
 
 
 def classifier_head(x: keras.KerasTensor, dtype=None) -> keras.KerasTensor:

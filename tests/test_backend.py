@@ -74,6 +74,51 @@ def test_one_device_needs_no_distribution():
     assert model.count_params() > 0 and keras.distribution.distribution() is None
 
 
+ON_JAX = pytest.mark.skipif(backend.name() != "jax", reason="JAX's slow paths (`make test BACKEND=jax` runs these)")
+
+
+@ON_JAX
+@pytest.mark.parametrize("kernel_size, strides, padding, dilation, multiplier", [
+    ((3, 3), 1, "same", 1, 1), ((3, 3), 2, "same", 1, 1), ((5, 3), 1, "valid", 1, 2),
+    ((3, 3), (2, 1), "valid", 1, 1), ((3, 3), 1, "same", 2, 1), ((2, 2), 3, "same", 1, 3),
+])
+def test_depthwise_convolution_by_shifts_is_keras_own(kernel_size, strides, padding, dilation, multiplier):
+    import jax
+
+    rng = np.random.default_rng(0)
+    inputs = rng.normal(size=(2, 9, 8, 4)).astype("float32")
+    kernel = rng.normal(size=(*kernel_size, 4, multiplier)).astype("float32")
+
+    def convolve(convolution, x, k):
+        return convolution(x, k, strides, padding, None, dilation)
+
+    def output_and_gradients(convolution):
+        output = convolve(convolution, inputs, kernel)
+        weights = np.random.default_rng(1).normal(size=output.shape)
+        gradients = jax.grad(lambda x, k: (convolve(convolution, x, k) * weights).sum(), (0, 1))(inputs, kernel)
+        return output, gradients
+
+    assert backend._keras_depthwise_conv is not None, "the shifts are not in use on JAX's CPU"
+    (ours, our_gradients), (keras_own, keras_gradients) = map(
+        output_and_gradients, (backend._depthwise_conv_by_shifts, backend._keras_depthwise_conv))
+    assert ours.shape == keras_own.shape
+    np.testing.assert_allclose(ours, keras_own, rtol=1e-5, atol=1e-4)
+    for mine, theirs in zip(our_gradients, keras_gradients):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-4)
+
+
+@ON_JAX
+def test_the_mini_xception_trains_compiled_and_augments_differently_each_step():
+    model = models.compile_model(models.build_mini_xception((32, 32, 3), block_sizes=(8,)))
+    assert model.jit_compile, "Keras would run the model op by op"
+    rotation = model.get_layer(models.AUGMENTATION_LAYERS[1])
+    states = []
+    for _ in range(2):
+        model.fit(np.zeros((4, 32, 32, 3)), np.zeros(4), batch_size=4, verbose=0)
+        states.append(backend.to_numpy(rotation.generator.state))
+    assert not np.array_equal(*states), "the compiled step drew the same rotations twice"
+
+
 # The same results on every backend installed here.
 
 OTHER_BACKENDS = [name for name in backend.BACKENDS if name != backend.name()]
@@ -111,7 +156,7 @@ def test_every_backend_computes_what_this_one_does(saved_models, other, tmp_path
 WITHOUT_TENSORFLOW = Path(__file__).with_name("without_tensorflow")
 
 # lib.train.main, the whole of `python -m lib.train`, on 16 training images per class instead of
-# tiny mode's 500: one step, where an epoch of tiny mode takes minutes under JAX on a 2-core CPU.
+# tiny mode's 500: one step, where an epoch of tiny mode takes a minute under JAX on a 2-core CPU.
 # The split is the only change; train.train is watched, not changed, for the weights before and after.
 TRAIN_WITHOUT_TENSORFLOW = """
 import functools, json, sys
@@ -145,9 +190,7 @@ print(json.dumps({"tensorflow_modules": sorted(m for m in sys.modules if m.split
 """
 
 
-# Slow under JAX: Keras runs a model holding RandomRotation and RandomZoom op by op (not jitted), and
-# JAX compiles each op on its first use: about 800 small compilations, 100 s of CPU time here.
-@pytest.mark.parametrize("other", [pytest.param("jax", marks=pytest.mark.slow), "torch"])
+@pytest.mark.parametrize("other", ["jax", "torch"])
 def test_python_m_lib_train_trains_the_mini_xception_without_tensorflow(other, tmp_path):
     if importlib.util.find_spec(other) is None:
         pytest.skip(f"{other} is not installed here (`make test BACKEND={other}` installs it)")
