@@ -222,8 +222,9 @@ def read_cpuinfo() -> str:
 # (backend, bfloat16 unit) where mixed_bfloat16 trained the mini Xception faster than float32 on
 # a 2-core CPU (benchmarks/train_throughput.py, batch 32): TensorFlow 2.20 with AVX512-BF16 on an
 # AMD EPYC 1.14x (180x180); PyTorch 2.13 with AMX on an Intel Xeon 1.56x (180x180). Slower with
-# AMX on that Xeon: TensorFlow 0.96x (180x180) and 0.93x (80x80), JAX 0.10 0.94x (80x80). Pairs
-# not listed (measured slower, or not measured) train in float32.
+# AMX on that Xeon: TensorFlow 0.96x (180x180) and 0.93x (80x80), JAX 0.10 0.94x (80x80; 0.56x
+# with the depthwise convolution by shifts below). Pairs not listed (measured slower, or not
+# measured) train in float32.
 BFLOAT16_FASTER_ON_CPU = {("tensorflow", "avx512_bf16"), ("torch", "amx")}
 
 
