@@ -253,14 +253,14 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def banner(settings: Settings | None = None) -> str:
-    """One line for the top of every notebook: mode, data, epochs cut, backend, device."""
+def banner(settings: Settings | None = None, cut_by: str = "COURSE_EPOCHS") -> str:
+    """One line for the top of every notebook: mode, data, epochs cut (and by what), backend, device."""
     import keras
 
     from lib import backend
 
     settings = current_settings() if settings is None else settings
-    cut = f" | epochs cut to {settings.epochs_cut_to} (COURSE_EPOCHS)" if settings.epochs_cut_to else ""
+    cut = f" | epochs cut to {settings.epochs_cut_to} ({cut_by})" if settings.epochs_cut_to else ""
     return (
         f"Mode: {settings.mode} ({settings.reason}) | data: {display_path(settings.data_dir)}/{cut} | "
         f"Keras {keras.__version__} on {backend.version()} | {backend.device_description()}"

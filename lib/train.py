@@ -229,7 +229,7 @@ def main(argv: list[str] | None = None) -> dict:
     settings = config.current_settings()
     if arguments.epochs is not None:
         settings = config.cut_epochs(settings, arguments.epochs)
-    print(config.banner(settings))
+    print(config.banner(settings, "--epochs" if arguments.epochs is not None else "COURSE_EPOCHS"))
     # Where the run comes from is read before it starts, so a later commit cannot creep in.
     origin = {**provenance(settings, data.prepare_data(settings)), "note": arguments.note} if arguments.record else None
     run, (_, validation_ds, test_ds) = train_model(settings, arguments.model, arguments.seed)

@@ -91,13 +91,14 @@ def test_mini_xception_for_takes_the_modes_size_and_momentum_and_build_for_compi
     assert compiled.count_params() == model.count_params() and compiled.compiled
 
 
-def test_record_writes_the_run_and_where_it_came_from(data_root, monkeypatch, tmp_path):
+def test_record_writes_the_run_and_where_it_came_from(data_root, monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("COURSE_MODE", "tiny")
     monkeypatch.setattr(train, "RESULTS_DIR", tmp_path / "results")
     config.current_settings.cache_clear()
     small = replace(config.settings_for("tiny", "test", data_root), image_size=32, split=SMALL_SPLIT)
     monkeypatch.setattr(config, "current_settings", functools.cache(lambda: small))
     summary = train.main(["--model", "mini_xception", "--epochs", "2", "--record"])
+    assert "epochs cut to 2 (--epochs)" in capsys.readouterr().out, "the banner names the flag that cut"
     record = json.loads((tmp_path / "results" / "tiny" / "mini_xception.json").read_text())
     assert {k: record[k] for k in summary} == summary and summary["epochs"] == 2
     assert len(record["history"]["val_accuracy"]) == 2 and record["best_epoch"] in (1, 2)
