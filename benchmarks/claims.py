@@ -64,7 +64,7 @@ def chapter3_models(settings: config.Settings, seed: int) -> dict[str, keras.Mod
     best = {}
     for name in train.BUILDERS:
         train.train_model(settings, name, seed, verbose=0)
-        best[name] = keras.models.load_model(config.model_path(settings, name))
+        best[name] = models.load_model(config.model_path(settings, name))
     return best
 
 

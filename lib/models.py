@@ -17,7 +17,9 @@ functions below are the one place that spells them.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
 import keras
 from keras import layers
@@ -42,6 +44,21 @@ def augment(inputs: keras.KerasTensor, dtype=None) -> keras.KerasTensor:
     x = layers.RandomFlip("horizontal", name=flip, dtype=dtype)(inputs)
     x = backend.compilable_augmentation(layers.RandomRotation(0.1, name=rotation, dtype=dtype))(x)
     return backend.compilable_augmentation(layers.RandomZoom(0.2, name=zoom, dtype=dtype))(x)
+
+
+def load_model(path: str | Path) -> keras.Model:
+    """A model the course saved, with its augmentation compilable again where the backend compiles
+    it (:func:`lib.backend.compilable_augmentation`): a saved layer does not keep that mark, so
+    Keras would warn and run the loaded model op by op under JAX."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Model doesn't support `jit_compile=True`")
+        model = keras.models.load_model(path)
+    for layer in model.layers:
+        if layer.name in AUGMENTATION_LAYERS:
+            backend.compilable_augmentation(layer)
+    if model.compiled:
+        model.jit_compile = model.get_compile_config()["jit_compile"]
+    return model
 
 
 def classifier_head(x: keras.KerasTensor, dtype=None) -> keras.KerasTensor:

@@ -115,7 +115,7 @@ def load_trained_model(settings: config.Settings | None = None, name: str = "min
         print(f"No trained model at {config.display_path(path)}: training one now "
               f"({settings.epochs} epochs, as chapter 3 does).")
         train_model(settings, name, verbose=0)
-    return keras.models.load_model(path)
+    return models.load_model(path)
 
 
 def momentum_comparison(settings: config.Settings, train_ds, validation_ds, test_ds,
@@ -145,7 +145,7 @@ def best_epoch(history: dict[str, list[float]]) -> int:
 def summarize(settings: config.Settings, name: str, run: TrainingRun, validation_ds, test_ds) -> dict:
     """The JSON summary of a run: the best checkpoint (lowest validation loss, as the book keeps)
     evaluated on validation and test."""
-    best = keras.models.load_model(config.model_path(settings, name))
+    best = models.load_model(config.model_path(settings, name))
     return {
         "model": name,
         "mode": settings.mode,

@@ -1,4 +1,5 @@
 import math
+import warnings
 
 import keras
 import numpy as np
@@ -120,3 +121,16 @@ def test_flatten_pooling_makes_the_dense_layer_depend_on_the_map_size():
     assert model.count_params() == models.BOOK_PARAMETERS + (side * side - 1) * 512
     with pytest.raises(ValueError, match="pooling must be"):
         models.build_mini_xception(pooling="max")
+
+
+def test_a_loaded_model_compiles_as_the_saved_one_did(tmp_path):
+    model = models.compile_model(models.build_mini_xception((32, 32, 3), block_sizes=(8,)))
+    model.fit(np.zeros((4, 32, 32, 3)), np.zeros(4), verbose=0)
+    model.save(tmp_path / "model.keras")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        loaded = models.load_model(tmp_path / "model.keras")
+    assert not [w for w in caught if "jit_compile" in str(w.message)], "Keras warned it would not compile"
+    assert loaded.jit_compile == model.jit_compile, "the loaded model runs op by op where the saved one compiled"
+    assert loaded.get_layer(models.AUGMENTATION_LAYERS[1]).supports_jit == \
+        model.get_layer(models.AUGMENTATION_LAYERS[1]).supports_jit
