@@ -165,7 +165,9 @@ def compiled(function: Callable) -> Callable:
 def to_numpy(tensor) -> np.ndarray:
     """A backend tensor (or array) as a float32 NumPy array, detached from any gradient tape."""
     if name() == "torch" and hasattr(tensor, "detach"):
-        tensor = tensor.detach()
+        # Not keras.ops.convert_to_numpy: it hands the tensor to np.array, which NumPy 2 warns
+        # about (torch's __array__ takes no copy argument), and np.asarray fails on bfloat16.
+        return tensor.detach().cpu().float().numpy()
     return np.asarray(keras.ops.convert_to_numpy(tensor), dtype="float32")
 
 

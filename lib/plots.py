@@ -7,6 +7,7 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 
+from lib import backend
 from lib.config import CLASS_NAMES
 from lib.data import batches
 from lib.toy_pets import PART_LABELS
@@ -144,7 +145,7 @@ def plot_confusion_matrix(matrix: np.ndarray, title: str) -> plt.Figure:
 
 def show_augmented(augmenter, image: np.ndarray, count: int = 8) -> plt.Figure:
     """``image`` and ``count`` random versions of it from ``augmenter`` in training mode."""
-    versions = [np.asarray(augmenter(image[None], training=True))[0] for _ in range(count)]
+    versions = [backend.to_numpy(augmenter(image[None], training=True))[0] for _ in range(count)]
     return show_images(np.stack([image, *versions]), ["original"] + [f"augmented {i + 1}" for i in range(count)],
                        columns=count + 1, size=1.5)
 

@@ -8,7 +8,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from lib import models
+from lib import backend, models
 from lib.checks import CheckFailed, passed, report, run_answer, say_unanswered, unanswered
 from lib.interpret.activations import blank_channels
 
@@ -55,7 +55,8 @@ def block_inputs_model(extractor: keras.Model | None, model: keras.Model) -> boo
         raise CheckFailed(f"Exercise 4.3: the model returns {len(got)} outputs; there are {len(names)} block "
                           f"inputs: {', '.join(names)}. Collect model.get_layer(name).output for each.")
     for name, ours, theirs in zip(names, reference, got):
-        if tuple(np.shape(theirs)) != tuple(ours.shape) or not np.allclose(theirs, ours, atol=1e-3):
+        ours, theirs = backend.to_numpy(ours), backend.to_numpy(theirs)
+        if theirs.shape != ours.shape or not np.allclose(theirs, ours, atol=1e-3):
             raise CheckFailed(f"Exercise 4.3: output {names.index(name) + 1} is not {name}'s output. Start "
                               "from model.input and keep the layers' order in the model.")
     return passed("4.3", f"{len(names)} block inputs")

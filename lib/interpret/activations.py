@@ -15,6 +15,8 @@ import keras
 import numpy as np
 from keras import layers
 
+from lib import backend
+
 # Layers whose output is a stack of feature maps with a spatial extent (chapter 2 follows
 # them for receptive fields; chapter 4 looks at their outputs).
 SPATIAL_LAYER_TYPES = (layers.Conv2D, layers.SeparableConv2D, layers.DepthwiseConv2D,
@@ -55,7 +57,8 @@ def activations(extractor: keras.Model, images: np.ndarray, training: bool = Fal
     """The outputs of :func:`activation_model` for a batch of images, as float32 arrays.
     ``training=True`` runs batch norm on the batch's own statistics, as in a training step."""
     outputs = extractor(np.asarray(images, dtype="float32"), training=training)
-    return {name: np.asarray(keras.ops.convert_to_numpy(value), dtype="float32") for name, value in outputs.items()}
+    # In the order the extractor was built with: PyTorch's Keras returns a dict sorted by key.
+    return {name: backend.to_numpy(outputs[name]) for name in extractor.output}
 
 
 def blank_channels(activation: np.ndarray, tolerance: float = 1e-6) -> np.ndarray:
@@ -130,7 +133,7 @@ def image_maps(image: np.ndarray, size: tuple[int, int]) -> dict[str, np.ndarray
     for name, values in (("brightness", grey), ("edges", edges)):
         # Averaged over each output pixel (antialias), so a thin edge is not skipped by the sampling.
         resized = keras.ops.image.resize(values[..., None], size, antialias=True)
-        resized = np.asarray(keras.ops.convert_to_numpy(resized))[..., 0]
+        resized = backend.to_numpy(resized)[..., 0]
         maps[name] = (resized - resized.mean()) / (resized.std() + 1e-12)
     return maps
 
