@@ -69,6 +69,13 @@ class Settings:
     stack_epochs: int
     toy_difficulty: str = "medium"
     epochs_cut_to: int | None = None  # COURSE_EPOCHS, when it cut the budgets above
+    # The training recipe beyond optimizer and rate (chapter 3's faster recipe changes these):
+    recipe: str = "book"  # its name in records and on the page
+    schedule: str = "constant"  # or "cosine": a linear warm-up, then cosine decay to zero
+    warmup_epochs: int = 0
+    label_smoothing: float = 0.0
+    weight_decay: float = 0.0
+    precision: str | None = None  # a Keras dtype policy; None: the fastest here (lib.backend)
 
     @property
     def calibrated(self) -> bool:
@@ -85,6 +92,19 @@ class Settings:
     def input_shape(self) -> tuple[int, int, int]:
         return (self.image_size, self.image_size, 3)
 
+    @property
+    def steps_per_epoch(self) -> int:
+        """Training batches per epoch: both classes of the split's training range."""
+        start, end = self.split.train
+        return -(-len(CLASS_NAMES) * (end - start) // self.batch_size)
+
+    def recipe_fields(self) -> dict:
+        """The fields that make up the training recipe, as a record stores them."""
+        return {name: getattr(self, name) for name in RECIPE_FIELDS}
+
+
+RECIPE_FIELDS = ("recipe", "epochs", "optimizer", "learning_rate", "schedule", "warmup_epochs", "batch_norm_momentum",
+                 "label_smoothing", "weight_decay", "batch_size", "image_size")
 
 BOOK_SPLIT = Split(train=(0, 1000), validation=(1000, 1500), test=(1500, 2500))
 TINY_SPLIT = Split(train=(0, 500), validation=(500, 700), test=(700, 900))
@@ -189,33 +209,67 @@ def cut_epochs(settings: Settings, epochs: int) -> Settings:
                    stack_epochs=min(settings.stack_epochs, epochs), epochs_cut_to=epochs)
 
 
+# Full mode is the book's recipe and data. Chapter 2 trains five variants per seed and four deep
+# stacks: at half the book's size and width, a third of its epochs, three seeds. A GPU's work.
+FULL = Settings(
+    mode="full", reason="", data_dir=Path("data"), image_size=180, batch_size=32,
+    epochs=100, optimizer="rmsprop", learning_rate=1e-3, naive_learning_rate=1e-3,
+    batch_norm_momentum=0.99, split=BOOK_SPLIT,
+    experiment_image_size=90, ablation_width_divisor=2, ablation_epochs=30, ablation_seeds=(0, 1, 2),
+    stack_image_size=64, stack_epochs=20,
+)
+# Why tiny mode differs from the book is explained in notebooks/00_getting_started.ipynb: few steps
+# need a faster optimizer and batch-norm statistics that keep up. The naive convnet, without batch
+# norm, often sits at 50% for epochs at 1e-3 (and never leaves it at 2e-3): it learns from the first
+# epochs at 3e-4 (chapter 3 shows it). Chapter 2's variants at 48x48 and a quarter of the book's
+# widths train as fast as they ever will on a CPU (their time is per-step overhead more than
+# arithmetic), so three seeds of 6 epochs fit about ten minutes, and each variant still shows its lesson.
+TINY = replace(
+    FULL, mode="tiny", recipe="tiny", image_size=80, epochs=8, optimizer="adam", naive_learning_rate=3e-4,
+    batch_norm_momentum=0.9, split=TINY_SPLIT,
+    experiment_image_size=48, ablation_width_divisor=4, ablation_epochs=6, stack_image_size=32, stack_epochs=5,
+)
+MODES_SETTINGS = {"full": FULL, "tiny": TINY}
+# Full mode's recipes by name (chapter 3): what each changes in the book's.
+RECIPES: dict[str, dict] = {"book": {}}
+
+
+def with_recipe(settings: Settings, name: str) -> Settings:
+    """``settings`` with the recipe ``name`` of :data:`RECIPES` (full mode's) in place of its own."""
+    if name not in RECIPES:
+        raise ValueError(f"No recipe called {name!r}: choose one of {', '.join(RECIPES)}.")
+    if settings.mode != "full" and name != "book":
+        raise ValueError(f"The {name!r} recipe is full mode's (real photographs); this is {settings.mode} mode.")
+    chosen = settings if name == "book" else replace(settings, recipe=name, **RECIPES[name])
+    return _cut_again(chosen, settings.epochs_cut_to)
+
+
+def with_overrides(settings: Settings, assignments: list[str]) -> Settings:
+    """``settings`` with fields set from ``field=value`` strings (``learning_rate=2e-3``), each
+    value converted to the type the field holds now; an unknown field or value is a clear error."""
+    changes = {}
+    for assignment in assignments:
+        field, sep, text = assignment.partition("=")
+        if not sep or not hasattr(settings, field) or field in ("mode", "data_dir", "split"):
+            raise ValueError(f"{assignment!r} is not field=value for a recipe field: use one of {', '.join(RECIPE_FIELDS)}, "
+                             "precision or naive_learning_rate, e.g. learning_rate=2e-3.")
+        current = getattr(settings, field)
+        try:
+            changes[field] = text if current is None or isinstance(current, str) else type(current)(text)
+        except ValueError as error:
+            raise ValueError(f"{assignment!r}: {field} takes a {type(current).__name__}.") from error
+    return _cut_again(replace(settings, **changes), settings.epochs_cut_to)
+
+
+def _cut_again(settings: Settings, cut_to: int | None) -> Settings:
+    """A recipe brings its own epochs: ``COURSE_EPOCHS`` (or ``--epochs``) still cuts them."""
+    return settings if cut_to is None else cut_epochs(settings, cut_to)
+
+
 def _mode_settings(mode: str, reason: str, root: Path) -> Settings:
-    if mode == "full":
-        return Settings(
-            mode="full", reason=reason, data_dir=root, image_size=180, batch_size=32,
-            epochs=100, optimizer="rmsprop", learning_rate=1e-3, naive_learning_rate=1e-3,
-            batch_norm_momentum=0.99, split=BOOK_SPLIT,
-            # Chapter 2 trains five variants per seed and four deep stacks: at half the book's size
-            # and width, a third of its epochs, three seeds. A GPU's work.
-            experiment_image_size=90, ablation_width_divisor=2, ablation_epochs=30, ablation_seeds=(0, 1, 2),
-            stack_image_size=64, stack_epochs=20,
-        )
-    if mode == "tiny":
-        # Why these differ from the book is explained in notebooks/00_getting_started.ipynb:
-        # few steps need a faster optimizer and batch-norm statistics that keep up.
-        return Settings(
-            mode="tiny", reason=reason, data_dir=root, image_size=80, batch_size=32,
-            # The naive convnet, without batch norm, often sits at 50% for epochs at 1e-3 (and never
-            # leaves it at 2e-3): it learns from the first epochs at 3e-4 (chapter 3 shows it).
-            epochs=8, optimizer="adam", learning_rate=1e-3, naive_learning_rate=3e-4,
-            batch_norm_momentum=0.9, split=TINY_SPLIT,
-            # Chapter 2's variants at 48x48 and a quarter of the book's widths train as fast as
-            # they ever will on a CPU (their time is per-step overhead more than arithmetic), so
-            # three seeds of 6 epochs fit about ten minutes, and each variant still shows its lesson.
-            experiment_image_size=48, ablation_width_divisor=4, ablation_epochs=6, ablation_seeds=(0, 1, 2),
-            stack_image_size=32, stack_epochs=5,
-        )
-    raise ValueError(f"Unknown mode {mode!r}: expected 'tiny' or 'full'.")
+    if mode not in MODES_SETTINGS:
+        raise ValueError(f"Unknown mode {mode!r}: expected 'tiny' or 'full'.")
+    return replace(MODES_SETTINGS[mode], reason=reason, data_dir=root)
 
 
 def epochs_override() -> int | None:

@@ -161,13 +161,14 @@ def build_naive_convnet(input_shape: tuple[int, int, int] = (180, 180, 3), augme
     return keras.Model(inputs, classifier_head(x, dtype_policy), name="naive_convnet")
 
 
-def compile_model(model: keras.Model, optimizer: str = "rmsprop", learning_rate: float = 1e-3) -> keras.Model:
-    """Compile for binary classification, as the book does, with the optimizer named."""
-    model.compile(
-        optimizer=keras.optimizers.get({"class_name": optimizer, "config": {"learning_rate": learning_rate}}),
-        loss="binary_crossentropy",
-        metrics=["accuracy"],
-    )
+def compile_model(model: keras.Model, optimizer: str | keras.optimizers.Optimizer = "rmsprop",
+                  learning_rate: float = 1e-3, label_smoothing: float = 0.0) -> keras.Model:
+    """Compile for binary classification, as the book does, with the optimizer named (and given
+    ``learning_rate``) or an optimizer object; ``label_smoothing`` pulls the targets 0 and 1 towards 0.5."""
+    if isinstance(optimizer, str):
+        optimizer = keras.optimizers.get({"class_name": optimizer, "config": {"learning_rate": learning_rate}})
+    loss = keras.losses.BinaryCrossentropy(label_smoothing=label_smoothing) if label_smoothing else "binary_crossentropy"
+    model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
     return model
 
 

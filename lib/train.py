@@ -6,10 +6,18 @@ test, and prints one JSON line last::
 
     {"model": "mini_xception", "mode": "tiny", "epochs": 6, "train_seconds": 71.2, ...}
 
-``--record`` also writes that summary, with the per-epoch history and where it came from
-(device, backend, precision, versions, data, date, commit), to ``results/{mode}/{model}.json``:
+``--record`` also writes that summary, with the per-epoch history, the recipe and where it came
+from (device, backend, precision, versions, data, date, commit), to ``results/{mode}/{run}.json``:
 the recorded runs that chapter 3 shows beside its own. ``COURSE_EPOCHS`` (or ``--epochs``)
-cuts the number of epochs.
+cuts the number of epochs; ``--recipe`` picks one of full mode's recipes (:data:`lib.config.RECIPES`)
+and ``--set field=value`` changes one field of it (a recipe trial).
+
+Long runs are resumable: ``--resume`` keeps the run's state in a folder outside the course
+checkout (:func:`run_dir`) at every epoch's end (Keras' ``BackupAndRestore``, the history so far
+and the best checkpoint), and the same command continues an interrupted run from its last
+finished epoch. ``--state-file FILE`` also packs that state into one file after every epoch
+(commit it when a session must end before the run does), restored from when the folder is
+missing, and deleted when the run is done.
 """
 
 from __future__ import annotations
@@ -17,6 +25,8 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
+import shutil
 import subprocess
 import time
 from dataclasses import dataclass
@@ -31,11 +41,13 @@ RESULTS_DIR = config.REPO_ROOT / "results"
 
 @dataclass
 class TrainingRun:
-    """What :func:`train` returns: the history and the wall time of ``fit``."""
+    """What :func:`train` returns: the history, the wall time of ``fit`` (of every epoch, for a
+    resumable run) and, for a resumable run, which machine trained which epochs."""
 
     model: keras.Model
     history: dict[str, list[float]]
     train_seconds: float
+    sessions: list[dict] | None = None
 
 
 def train(
@@ -45,42 +57,173 @@ def train(
     epochs: int,
     checkpoint_path: str | Path | None = None,
     verbose: int = 2,
+    resume_dir: str | Path | None = None,
+    state_file: Path | None = None,
 ) -> TrainingRun:
-    """Fit ``model``; with ``checkpoint_path``, keep the best ``val_loss`` model there as ``.keras``."""
+    """Fit ``model``; with ``checkpoint_path``, keep the best ``val_loss`` model there as ``.keras``.
+
+    With ``resume_dir``, the run keeps its state there after every epoch (:class:`RunState`) and
+    continues from it when called again: the history returned then holds every epoch, the ones
+    before the interruption too, and the checkpoint is the best of them all. With ``state_file``
+    too, that state is also packed into one file after every epoch (:func:`pack_state`)."""
+    state = None if resume_dir is None else RunState(Path(resume_dir))
     callbacks = []
     if checkpoint_path is not None:
         Path(checkpoint_path).parent.mkdir(parents=True, exist_ok=True)
-        callbacks.append(keras.callbacks.ModelCheckpoint(str(checkpoint_path), save_best_only=True,
-                                                         monitor="val_loss"))
+        best = state.checkpoint if state else checkpoint_path
+        # Keras' ModelCheckpoint starts over on every fit: the best loss before an interruption is its bar.
+        callbacks.append(keras.callbacks.ModelCheckpoint(str(best), save_best_only=True, monitor="val_loss",
+                                                         initial_value_threshold=state.best_loss() if state else None))
+    if state is not None:
+        callbacks += [state, keras.callbacks.BackupAndRestore(str(state.backup))]
+        if state_file is not None:
+            callbacks.append(PackState(state.folder, state_file))
     start = time.perf_counter()
     # shuffle=False: the datasets of lib.data reshuffle the training set themselves, every epoch.
     history = model.fit(train_ds, validation_data=validation_ds, epochs=epochs,
                         callbacks=callbacks, verbose=verbose, shuffle=False)
-    return TrainingRun(model, history.history, time.perf_counter() - start)
+    if state is None:
+        return TrainingRun(model, history.history, time.perf_counter() - start)
+    if checkpoint_path is not None and state.checkpoint.is_file():
+        shutil.copyfile(state.checkpoint, checkpoint_path)
+    return TrainingRun(model, state.history, sum(state.seconds), state.sessions)
+
+
+class RunState(keras.callbacks.Callback):
+    """A resumable run's folder: ``backup/`` (Keras' ``BackupAndRestore``), ``history.json`` (every
+    finished epoch's logs and seconds) and ``best.keras`` (the best checkpoint so far).
+
+    Keras' ``History`` starts over when ``fit`` resumes: this keeps the epochs before. It is
+    read when made, cut to the epochs the backup holds (an epoch logged after its backup was
+    written is trained again), and written after every epoch, before the backup."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__()
+        self.folder = folder
+        self.backup, self.checkpoint, self.log = folder / "backup", folder / "best.keras", folder / "history.json"
+        saved = json.loads(self.log.read_text()) if self.log.is_file() else {"history": {}, "seconds": [], "sessions": []}
+        finished = self.finished_epochs()
+        self.history = {key: values[:finished] for key, values in saved["history"].items()}
+        self.seconds = saved["seconds"][:finished]
+        # Which machine trained which epochs: a resumed run may have moved.
+        self.sessions = [s for s in saved["sessions"] if s["from_epoch"] < finished] + [
+            {"from_epoch": finished, "device": backend.device_description(), "backend": backend.version(),
+             "date": datetime.date.today().isoformat()}]
+        if finished == 0 and self.checkpoint.is_file():
+            self.checkpoint.unlink()  # a run that starts over keeps nothing of an earlier one
+
+    def finished_epochs(self) -> int:
+        """How many epochs the backup holds (0 when there is none: the run starts from the beginning)."""
+        metadata = self.backup / "training_metadata.json"
+        return json.loads(metadata.read_text())["epoch"] if metadata.is_file() else 0
+
+    def best_loss(self) -> float | None:
+        """The lowest validation loss of the epochs before this ``fit``, or None."""
+        return min(self.history["val_loss"]) if self.history.get("val_loss") else None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(float(value))
+        self.seconds.append(round(time.perf_counter() - self.epoch_start, 2))
+        self.folder.mkdir(parents=True, exist_ok=True)
+        temporary = self.log.with_suffix(".tmp")
+        temporary.write_text(json.dumps({"history": self.history, "seconds": self.seconds, "sessions": self.sessions}))
+        os.replace(temporary, self.log)
+
+
+def runs_root() -> Path:
+    """Where resumable runs keep their state: ``$COURSE_RUNS_DIR``, else a cache folder outside
+    the checkout (a machine handed back as it was keeps it; a fresh work tree would not)."""
+    configured = os.environ.get("COURSE_RUNS_DIR", "").strip()
+    cache = Path(os.environ.get("XDG_CACHE_HOME", "").strip() or Path.home() / ".cache")
+    return Path(configured).expanduser() if configured else cache / "modern-convnets" / "runs"
+
+
+def run_name(settings: config.Settings, model: str) -> str:
+    """The name of a run, its record and its checkpoint: the model's, with the recipe's when the
+    recipe is not the mode's own (``mini_xception_fast``)."""
+    default = config.MODES_SETTINGS[settings.mode].recipe
+    return model if settings.recipe == default else f"{model}_{settings.recipe}"
+
+
+def run_dir(settings: config.Settings, name: str) -> Path:
+    """The folder of resumable run ``name`` (:class:`RunState`) in the mode of ``settings``."""
+    cut = "" if settings.epochs_cut_to is None else f"_{settings.epochs}_epochs"
+    return runs_root() / settings.mode / f"{name}{cut}"
+
+
+def pack_state(folder: Path, state_file: Path) -> None:
+    """A resumable run's folder as one zip file (written whole, then renamed into place)."""
+    state_file.parent.mkdir(parents=True, exist_ok=True)
+    partial = shutil.make_archive(str(state_file) + ".partial", "zip", folder)
+    os.replace(partial, state_file)
+
+
+def unpack_state(state_file: Path, folder: Path) -> None:
+    """Restore a run's folder from :func:`pack_state`'s file, unless the folder already holds a backup."""
+    if (folder / "backup").is_dir() or not state_file.is_file():
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.unpack_archive(state_file, folder, "zip")
+    print(f"Restored the run's state from {config.display_path(state_file)}.")
+
+
+class PackState(keras.callbacks.Callback):
+    """After each epoch's backup, pack the run's folder into ``state_file`` (:func:`pack_state`)."""
+
+    def __init__(self, folder: Path, state_file: Path) -> None:
+        super().__init__()
+        self.folder, self.state_file = folder, state_file
+
+    def on_epoch_end(self, epoch, logs=None):
+        pack_state(self.folder, self.state_file)
 
 
 def mini_xception_for(settings: config.Settings, **overrides) -> keras.Model:
-    """The mini Xception with the mode's input size and batch-norm momentum, in the precision
-    that trains fastest here (:func:`lib.backend.fast_precision_policy`), not compiled.
+    """The mini Xception with the mode's input size, batch-norm momentum and precision (by default
+    the one that trains fastest here, :func:`lib.backend.fast_precision_policy`), not compiled.
 
     ``overrides`` go to :func:`lib.models.build_mini_xception` and win over those values.
     """
     arguments = {"input_shape": settings.input_shape, "batch_norm_momentum": settings.batch_norm_momentum,
-                 "dtype_policy": backend.fast_precision_policy()}
+                 "dtype_policy": settings.precision or backend.fast_precision_policy()}
     return models.build_mini_xception(**{**arguments, **overrides})
 
 
+def optimizer_for(settings: config.Settings, learning_rate: float) -> keras.optimizers.Optimizer:
+    """The optimizer of the recipe in ``settings`` at peak rate ``learning_rate``: constant, or
+    (``schedule="cosine"``) raised linearly from 0 over ``warmup_epochs``, then lowered along a
+    cosine to 0 at the last step; with the recipe's weight decay where it has one."""
+    rate = learning_rate
+    if settings.schedule == "cosine":
+        total = settings.epochs * settings.steps_per_epoch
+        warmup = min(settings.warmup_epochs * settings.steps_per_epoch, total - 1)
+        rate = keras.optimizers.schedules.CosineDecay(0.0 if warmup else learning_rate, total - warmup,
+                                                      warmup_target=learning_rate if warmup else None,
+                                                      warmup_steps=warmup)
+    elif settings.schedule != "constant":
+        raise ValueError(f'schedule must be "constant" or "cosine", got {settings.schedule!r}.')
+    options = {"learning_rate": rate, **({"weight_decay": settings.weight_decay} if settings.weight_decay else {})}
+    return keras.optimizers.get({"class_name": settings.optimizer, "config": options})
+
+
 def build_for(settings: config.Settings, **overrides) -> keras.Model:
-    """:func:`mini_xception_for`, compiled with the mode's optimizer and learning rate."""
-    return models.compile_model(mini_xception_for(settings, **overrides), settings.optimizer, settings.learning_rate)
+    """:func:`mini_xception_for`, compiled with the recipe of ``settings`` (:func:`optimizer_for`)."""
+    return models.compile_model(mini_xception_for(settings, **overrides),
+                                optimizer_for(settings, settings.learning_rate), label_smoothing=settings.label_smoothing)
 
 
 def build_naive_for(settings: config.Settings, **overrides) -> keras.Model:
     """The naive convnet with the mode's input size and precision, compiled with the mode's
-    optimizer and the naive convnet's own learning rate (see :class:`lib.config.Settings`)."""
-    arguments = {"input_shape": settings.input_shape, "dtype_policy": backend.fast_precision_policy()}
+    recipe at the naive convnet's own learning rate (see :class:`lib.config.Settings`)."""
+    arguments = {"input_shape": settings.input_shape,
+                 "dtype_policy": settings.precision or backend.fast_precision_policy()}
     model = models.build_naive_convnet(**{**arguments, **overrides})
-    return models.compile_model(model, settings.optimizer, settings.naive_learning_rate)
+    return models.compile_model(model, optimizer_for(settings, settings.naive_learning_rate),
+                                label_smoothing=settings.label_smoothing)
 
 
 BUILDERS = {"mini_xception": build_for, "naive_convnet": build_naive_for}
@@ -93,16 +236,22 @@ def check_model_name(name: str) -> None:
 
 
 def train_model(settings: config.Settings, name: str = "mini_xception", seed: int = 0,
-                verbose: int = 2) -> tuple[TrainingRun, tuple]:
+                verbose: int = 2, resume: bool = False, state_file: Path | None = None) -> tuple[TrainingRun, tuple]:
     """Prepare the mode's data and train model ``name`` (a key of :data:`BUILDERS`), keeping the
-    best one at :func:`lib.config.model_path`. Returns the run and the (train, validation, test) datasets."""
+    best one at :func:`lib.config.model_path` of its :func:`run_name`; ``resume`` makes the run
+    resumable (:func:`train`). Returns the run and the (train, validation, test) datasets."""
     check_model_name(name)
     config.set_seed(seed)
     datasets = data.load_datasets(data.prepare_data(settings), settings.image_size, settings.batch_size, seed)
     with backend.distribution_scope():
         model = BUILDERS[name](settings)
-    run = train(model, datasets[0], datasets[1], settings.epochs, config.model_path(settings, name), verbose)
-    return run, datasets
+    run = run_name(settings, name)
+    folder = run_dir(settings, run) if resume else None
+    if folder is not None and state_file is not None:
+        unpack_state(state_file, folder)
+    training = train(model, datasets[0], datasets[1], settings.epochs, config.model_path(settings, run), verbose,
+                     folder, state_file)
+    return training, datasets
 
 
 def load_trained_model(settings: config.Settings | None = None, name: str = "mini_xception") -> keras.Model:
@@ -143,12 +292,13 @@ def best_epoch(history: dict[str, list[float]]) -> int:
 
 
 def summarize(settings: config.Settings, name: str, run: TrainingRun, validation_ds, test_ds) -> dict:
-    """The JSON summary of a run: the best checkpoint (lowest validation loss, as the book keeps)
-    evaluated on validation and test."""
-    best = models.load_model(config.model_path(settings, name))
+    """The JSON summary of a run of model ``name``: the best checkpoint (lowest validation loss,
+    as the book keeps) evaluated on validation and test."""
+    best = models.load_model(config.model_path(settings, run_name(settings, name)))
     return {
         "model": name,
         "mode": settings.mode,
+        "recipe": settings.recipe,
         "parameters": best.count_params(),
         "precision": best.get_layer(models.LOGIT).dtype_policy.name,
         "epochs": len(run.history["loss"]),
@@ -167,7 +317,8 @@ def provenance(settings: config.Settings, base_dir: Path) -> dict:
         commit = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=40"], cwd=config.REPO_ROOT,
                                 capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
-        commit = "unknown"
+        # A copy of the work tree without .git (a GPU machine's, say): whoever copied it may say.
+        commit = os.environ.get("COURSE_COMMIT", "unknown")
     return {
         "device": backend.device_description(),
         "backend": backend.version(),
@@ -184,7 +335,7 @@ def provenance(settings: config.Settings, base_dir: Path) -> dict:
 
 
 def record_path(mode: str, name: str) -> Path:
-    """Where ``--record`` writes the run of model ``name`` in ``mode``."""
+    """Where ``--record`` writes run ``name`` (:func:`run_name`) in ``mode``."""
     return RESULTS_DIR / mode / f"{name}.json"
 
 
@@ -212,7 +363,7 @@ def results_table(this_run: dict[str, float], settings: config.Settings) -> str:
 
 
 def load_record(mode: str, name: str) -> dict | None:
-    """The recorded run of model ``name`` in ``mode`` (``results/{mode}/{name}.json``), or None."""
+    """The recorded run ``name`` in ``mode`` (``results/{mode}/{name}.json``), or None."""
     path = record_path(mode, name)
     return json.loads(path.read_text()) if path.is_file() else None
 
@@ -221,27 +372,46 @@ def main(argv: list[str] | None = None) -> dict:
     """Prepare data, train and evaluate in the current mode; print and return the JSON summary."""
     parser = argparse.ArgumentParser(prog="python -m lib.train", description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="mini_xception", choices=sorted(BUILDERS))
+    parser.add_argument("--recipe", choices=sorted(config.RECIPES), help="one of full mode's recipes (default: book)")
+    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                        help="change one field of the recipe (repeatable): learning_rate=2e-3, recipe=my_trial, ...")
     parser.add_argument("--epochs", type=int, help="cut the mode's epochs to this many (as COURSE_EPOCHS does)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--record", action="store_true", help="write the run to results/{mode}/{model}.json")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the run's state after every epoch and continue an interrupted run from it")
+    parser.add_argument("--state-file", type=Path,
+                        help="with --resume: also pack the state into this file (restored from when needed)")
+    parser.add_argument("--record", action="store_true", help="write the run to results/{mode}/{run}.json")
     parser.add_argument("--note", default="", help="what the record should say about this run (data source, machine)")
     arguments = parser.parse_args(argv)
+    if arguments.state_file is not None and not arguments.resume:
+        parser.error("--state-file keeps a resumable run's state: add --resume.")
     settings = config.current_settings()
+    if arguments.recipe is not None:
+        settings = config.with_recipe(settings, arguments.recipe)
+    settings = config.with_overrides(settings, arguments.set)
     if arguments.epochs is not None:
         settings = config.cut_epochs(settings, arguments.epochs)
     print(config.banner(settings, "--epochs" if arguments.epochs is not None else "COURSE_EPOCHS"))
+    print(f"Recipe {settings.recipe}: " + ", ".join(f"{k} {v}" for k, v in settings.recipe_fields().items()
+                                                   if k != "recipe"))
     # Where the run comes from is read before it starts, so a later commit cannot creep in.
     origin = {**provenance(settings, data.prepare_data(settings)), "note": arguments.note} if arguments.record else None
-    run, (_, validation_ds, test_ds) = train_model(settings, arguments.model, arguments.seed)
+    run, (_, validation_ds, test_ds) = train_model(settings, arguments.model, arguments.seed,
+                                                   resume=arguments.resume, state_file=arguments.state_file)
     summary = summarize(settings, arguments.model, run, validation_ds, test_ds)
     if arguments.record:
-        path = record_path(settings.mode, arguments.model)
+        path = record_path(settings.mode, run_name(settings, arguments.model))
         path.parent.mkdir(parents=True, exist_ok=True)
         record = {**summary, "seconds_per_epoch": round(run.train_seconds / summary["epochs"], 1),
+                  "recipe_fields": settings.recipe_fields(),
                   "history": {k: [round(float(v), 4) for v in values] for k, values in run.history.items()},
-                  "provenance": origin}
+                  "provenance": origin, **({"sessions": run.sessions} if run.sessions else {})}
         path.write_text(json.dumps(record, indent=1) + "\n")
         print(f"Recorded in {config.display_path(path)}")
+    if arguments.state_file is not None and arguments.state_file.is_file():
+        arguments.state_file.unlink()
+        print(f"The run is done: deleted its state file {config.display_path(arguments.state_file)}.")
     print(json.dumps(summary))
     return summary
 

@@ -1,5 +1,10 @@
 import functools
 import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
 from dataclasses import replace
 
 import keras
@@ -128,3 +133,56 @@ def test_results_table_labels_each_column_and_says_how_short_a_record_is(monkeyp
     assert lines[1].split() == ["mini", "xception", "89.0%", "60.0%", "90.8%"]
     assert lines[2].split() == ["naive", "convnet", "81.5%", "not", "recorded", "83.5%"]
     assert lines[3].startswith("recorded mini_xception: 6 of full mode's 100 epochs (best 5), CPU (X, 2 cores)")
+
+
+# `python -m lib.train --resume` on 16 training images per class at 32x32, killed (SIGKILL, nothing
+# cleaned up) during its third epoch when KILL_IN_EPOCH is set, as a machine taken away would be.
+RESUMABLE_RUN = """
+import functools, os, signal, sys
+from dataclasses import replace
+from pathlib import Path
+from lib import config, train
+
+train.RESULTS_DIR = Path(os.environ["RESULTS_DIR"])
+
+small = replace(config.current_settings(), split=config.Split((0, 16), (16, 24), (24, 32)), image_size=32,
+                batch_size=8)
+config.current_settings = functools.cache(lambda: small)
+if os.environ.get("KILL_IN_EPOCH"):
+    def kill(self, batch, logs=None):
+        if len(self.history.get("loss", [])) + 1 == int(os.environ["KILL_IN_EPOCH"]) and batch == 1:
+            os.kill(os.getpid(), signal.SIGKILL)
+    train.RunState.on_train_batch_end = kill
+train.main(sys.argv[1:])
+"""
+
+
+def test_a_killed_run_resumes_from_its_state_file_and_records_every_epoch(tmp_path):
+    state_file = tmp_path / "committed" / "run.zip"
+    environment = {**os.environ, "COURSE_MODE": "tiny", "COURSE_DATA_DIR": str(tmp_path / "data"),
+                   "COURSE_RUNS_DIR": str(tmp_path / "runs"), "COURSE_EPOCHS": "", "RESULTS_DIR": str(tmp_path / "results")}
+    arguments = [sys.executable, "-c", RESUMABLE_RUN, "--epochs", "4", "--resume", "--state-file", str(state_file),
+                 "--record", "--set", "recipe=resumed"]
+    killed = subprocess.run(arguments, env={**environment, "KILL_IN_EPOCH": "3"}, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=600)
+    assert killed.returncode == -signal.SIGKILL, f"the run was not killed in epoch 3:\n{killed.stderr[-3000:]}"
+    folder = tmp_path / "runs" / "tiny" / "mini_xception_resumed_4_epochs"
+    before = json.loads((folder / "history.json").read_text())
+    assert len(before["history"]["val_loss"]) == 2 and state_file.is_file()
+    shutil.rmtree(folder)  # a new machine: only the committed state file is left
+    resumed = subprocess.run(arguments, env=environment, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "Restored the run's state" in resumed.stdout and "Epoch 3/4" in resumed.stdout
+    assert "Epoch 1/4" not in resumed.stdout + resumed.stderr, "the resumed run trained its first epochs again"
+    assert not state_file.exists(), "a finished run deletes its state file"
+    record = json.loads((tmp_path / "results" / "tiny" / "mini_xception_resumed.json").read_text())
+    losses = record["history"]["val_loss"]
+    assert record["epochs"] == 4 and len(losses) == 4
+    assert losses[:2] == pytest.approx(before["history"]["val_loss"], abs=1e-4), "the epochs before the kill"
+    assert record["best_epoch"] == 1 + int(np.argmin(losses))
+    assert [s["from_epoch"] for s in record["sessions"]] == [0, 2]
+    best = keras.models.load_model(tmp_path / "data" / "models" / "mini_xception_resumed_tiny_4_epochs.keras")
+    small = config.subsets_dir(config.toy_train_dir(tmp_path / "data"))
+    validation = data.load_datasets(small, 32, 8)[1]
+    assert best.evaluate(validation, verbose=0)[0] == pytest.approx(min(losses), abs=2e-3), \
+        "the checkpoint is the best epoch of both sessions"
