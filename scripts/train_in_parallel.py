@@ -47,7 +47,20 @@ PLAN: dict[str, list[str]] = {
                                                    "--set", "schedule=cosine", "--set", "optimizer=adamw",
                                                    "--set", "learning_rate=2e-3", "--set", "weight_decay=0.05",
                                                    "--set", "label_smoothing=0.1"],
+    # The second round: the first trials ended still learning (training accuracy 90-91% at epoch 40,
+    # against 96% for the book's recipe at 100), so more updates per epoch, or larger ones.
+    "mini_xception_trial_rmsprop_cosine_batch16": [*TRIAL, "--set", "recipe=trial_rmsprop_cosine_batch16",
+                                                   "--set", "schedule=cosine", "--set", "batch_size=16"],
+    "mini_xception_trial_adam_cosine_batch16": [*TRIAL, "--set", "recipe=trial_adam_cosine_batch16",
+                                                "--set", "schedule=cosine", "--set", "optimizer=adam",
+                                                "--set", "batch_size=16"],
+    "mini_xception_trial_rmsprop_cosine_lr2e3": [*TRIAL, "--set", "recipe=trial_rmsprop_cosine_lr2e3",
+                                                 "--set", "schedule=cosine", "--set", "learning_rate=2e-3"],
+    "mini_xception_trial_adam_cosine_lr3e3": [*TRIAL, "--set", "recipe=trial_adam_cosine_lr3e3",
+                                              "--set", "schedule=cosine", "--set", "optimizer=adam",
+                                              "--set", "learning_rate=3e-3"],
 }
+FIRST_ROUND = list(PLAN)[:7]
 
 
 def without_optimizer(checkpoint: Path, target: Path) -> Path:
@@ -67,12 +80,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--output", type=Path, required=True, help="folder for one .tar per run")
     parser.add_argument("--deadline", type=float, default=480, help="seconds after which unfinished runs stop")
-    parser.add_argument("--only", nargs="*", help="runs of the plan to start (default: all)")
+    parser.add_argument("--only", nargs="*", help="runs of the plan to start (default: the first round)")
     parser.add_argument("--note", default="", help="said in every record's provenance")
     parser.add_argument("--epochs", type=int, help="cut every run to this many epochs (a rehearsal)")
     arguments = parser.parse_args(argv)
     start = time.monotonic()
-    plan = {name: PLAN[name] for name in (arguments.only or PLAN)}
+    plan = {name: PLAN[name] for name in (arguments.only or FIRST_ROUND)}
     os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")  # this process leaves the GPU to the runs
     from lib import config, data, train
 
