@@ -312,13 +312,15 @@ def summarize(settings: config.Settings, name: str, run: TrainingRun, validation
 def provenance(settings: config.Settings, base_dir: Path) -> dict:
     """Where a recorded run came from: machine, software, data, date and commit."""
     counts = {subset: sum(1 for _ in (base_dir / subset).rglob("*.jpg")) for subset, _ in settings.split.items()}
+    # A copy of the work tree (a GPU machine's, say) may carry a stale .git or none: whoever made the
+    # copy says which commit it holds.
+    commit = os.environ.get("COURSE_COMMIT", "").strip()
     try:
         # "-dirty" when the checkout had uncommitted changes: the code that ran is then not the commit's alone.
-        commit = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=40"], cwd=config.REPO_ROOT,
-                                capture_output=True, text=True, check=True).stdout.strip()
+        commit = commit or subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=40"],
+                                          cwd=config.REPO_ROOT, capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
-        # A copy of the work tree without .git (a GPU machine's, say): whoever copied it may say.
-        commit = os.environ.get("COURSE_COMMIT", "unknown")
+        commit = "unknown"
     return {
         "device": backend.device_description(),
         "backend": backend.version(),
@@ -360,6 +362,19 @@ def results_table(this_run: dict[str, float], settings: config.Settings) -> str:
                          f"{record['precision']}, {origin['date']}")
     lines.append("reproduce: COURSE_MODE=full python -m lib.train --model NAME --record [--epochs N]")
     return "\n".join(lines)
+
+
+def recipe_of(record: dict) -> str:
+    """The name of the recipe a record ran: the one of :data:`lib.config.RECIPES` (or the mode's own)
+    whose fields it ran with, else the name the run gave itself (a trial's)."""
+    ran = {k: v for k, v in record["recipe_fields"].items() if k != "recipe"}
+    settings = config.settings_for(record["mode"])
+    named = {**({name: config.with_recipe(settings, name) for name in config.RECIPES} if record["mode"] == "full" else {}),
+             settings.recipe: settings}
+    for name, candidate in named.items():
+        if {k: v for k, v in candidate.recipe_fields().items() if k != "recipe"} == ran:
+            return name
+    return record["recipe_fields"]["recipe"]
 
 
 def load_record(mode: str, name: str) -> dict | None:
