@@ -8,7 +8,9 @@
 - ``lib.controls``: the colour-only classifier that shows toy pets need shape (chapter 0);
 - ``lib.models``: the mini Xception (a loop over ``conv_block``) and the naive convnet;
 - ``lib.architecture``: layer costs, receptive fields, deep stacks and ablations (chapter 2);
-- ``lib.train``: training with the mode's settings (``python -m lib.train``), saved models, records;
+- ``lib.train``: training with the mode's settings and recipes (``python -m lib.train``), resumable
+  runs, saved models, records;
+- ``lib.real_model``: the committed mini Xception trained on real photographs (chapters 3-5);
 - ``lib.evaluate``: predictions, confusion matrix, most confident mistakes (chapter 3);
 - ``lib.separable``: convolutions from scratch in NumPy, their costs, timings, correlations (chapter 1);
 - ``lib.interpret``: one module per method: activations (chapter 4), filter patterns, Grad-CAM and

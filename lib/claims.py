@@ -123,6 +123,27 @@ def _mini_beats_naive(m):
     return m["mini_xception"] >= m["naive"] + 0.05
 
 
+@claim("ch3.records_rank_like_the_book", 3,
+       "On the real photographs at the book's 100 epochs, the recorded mini Xception beats the recorded naive convnet "
+       "by at least 5 points of test accuracy.")
+def _records_rank_like_the_book(m):
+    return m["mini_xception"] >= m["naive"] + 0.05
+
+
+@claim("ch3.fast_recipe_converges_sooner", 3,
+       "The faster recipe's mini Xception passes 60% validation accuracy in fewer epochs than the book's recipe, its "
+       "best checkpoint in 40 epochs beats every epoch of the book's recipe's first 40, the book's recipe first "
+       "reaches it after epoch 40, and its last 10 epochs swing less than the book's recipe's.")
+def _fast_recipe_converges_sooner(m):
+    return (m["fast_first_60"] < m["book_first_60"] and m["fast_best"] > m["book_best_in_40"]
+            and m["book_reaches_fast_at"] > 40 and m["fast_last_swing"] < m["book_last_swing"])
+
+
+@claim("ch3.real_model_sees_a_cat", 3, "The real-photograph mini Xception calls Chelsea a cat: P(dog) below 0.5.")
+def _real_model_sees_a_cat(m):
+    return m["p_dog"] < 0.5
+
+
 @claim("ch3.augmentation_curbs_overfitting", 3,
        "On 100 images per class, the gap between training and validation accuracy is at least ten points larger "
        "without augmentation than with it.")
@@ -218,6 +239,13 @@ def _ascent_raises_the_responses(m):
     return m["share_raised"] >= 0.9 and m["smallest_mean_gain"] > 0
 
 
+@claim("ch5.real_map_points_at_evidence", 5,
+       "At the block chosen for the real photographs, greying out the Grad-CAM map's top tenth lowers the model's "
+       "confidence in the photograph's class by at least 0.1 more than greying out a tenth elsewhere.")
+def _real_map_points_at_evidence(m):
+    return m["margin"] >= 0.1
+
+
 @claim("ch5.explanations_beat_uniform", 5,
        "At its best block, Grad-CAM puts more of its mass on the head than a uniform map, and occlusion's maximum "
        "falls on the head at least one and a half times as often as the head's share of the image.")
@@ -270,11 +298,12 @@ def _randomization_changes_the_map(m):
 # Chapter 4: intermediate activations.
 
 @claim("ch4.first_layer_copies", 4,
-       "At least 15% of an untrained first layer's channels already copy the photograph's edges or brightness, and "
-       "training adds at least 10 points to that share.")
+       "At least 30% of an untrained first layer's channels (the mean of five random draws) already copy the "
+       "photograph's edges or brightness, and training adds at least 10 points to that share.")
 def _first_layer_copies(m):
-    # 20 points failed in two of five seeds of benchmarks/claims.py (training added 18.8 and 12.5).
-    return m["untrained"] >= 0.15 and m["trained"] >= m["untrained"] + 0.10
+    # The real-photograph model on Chelsea: single draws ranged from 41% to 69% (seeds 1-7) against 75% trained,
+    # so one draw is too noisy a control; the mean of five is the chapter's.
+    return m["untrained"] >= 0.30 and m["trained"] >= m["untrained"] + 0.10
 
 
 @claim("ch4.sparsity", 4,

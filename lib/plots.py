@@ -12,6 +12,13 @@ from lib.config import CLASS_NAMES
 from lib.data import batches
 from lib.toy_pets import PART_LABELS
 
+# Okabe and Ito's colour-blind-safe palette, each colour with its own line style and marker, so
+# that lines stay apart in greyscale and for every kind of colour vision.
+LINE_STYLES = [{"color": "#0072B2", "linestyle": "-", "marker": "o"},
+               {"color": "#E69F00", "linestyle": "--", "marker": "s"},
+               {"color": "#009E73", "linestyle": ":", "marker": "^"},
+               {"color": "#CC79A7", "linestyle": "-.", "marker": "D"}]
+
 PART_COLOURS = {"background": (0, 0, 0), "face": (90, 90, 200), "ears": (230, 160, 40), "eyes": (60, 200, 90),
                 "nose": (220, 60, 60), "muzzle": (240, 240, 240), "cue": (250, 230, 0)}
 
@@ -205,9 +212,24 @@ def plot_layer_statistics(statistics: dict[str, list], title: str) -> plt.Figure
 def show_heatmaps(images: np.ndarray, rows: dict[str, np.ndarray], titles: list[str], size: float = 1.9,
                   suptitle: str | None = None) -> plt.Figure:
     """Images in the first row, then one row per entry of ``rows`` (heatmaps in [0, 1] laid
-    over the images with :func:`lib.interpret.gradcam.superimpose`), the row's name on its left."""
+    over the images with :func:`lib.interpret.gradcam.superimpose`), the row's name on its left.
+    A single image is laid out in one row instead: the image, then each map under its name."""
     from lib.interpret.gradcam import superimpose
 
+    if len(images) == 1:
+        figure, axes = plt.subplots(1, len(rows) + 1, figsize=((len(rows) + 1) * size, size * 1.15))
+        axes[0].imshow(np.asarray(images[0]).astype("uint8"))
+        axes[0].set_title(titles[0], fontsize=9)
+        for axis, (name, heatmaps) in zip(axes[1:], rows.items()):
+            axis.imshow(superimpose(images[0], heatmaps[0]))
+            axis.set_title(name, fontsize=9)
+        for axis in axes:
+            axis.set_xticks([])
+            axis.set_yticks([])
+        if suptitle:
+            figure.suptitle(suptitle)
+        figure.tight_layout()
+        return figure
     columns = len(images)
     figure, axes = plt.subplots(len(rows) + 1, columns, figsize=(columns * size, (len(rows) + 1) * size * 1.05),
                                 squeeze=False)
@@ -309,5 +331,25 @@ def plot_blank_shares(shares: dict[str, dict[str, float]], title: str) -> plt.Fi
     axis.set_ylim(-0.03, 1.03)
     axis.legend(fontsize=8)
     axis.set_title(title)
+    figure.tight_layout()
+    return figure
+
+
+def plot_recorded_curves(histories: dict[str, dict[str, list[float]]], title: str,
+                         reference: dict[str, float] | None = None) -> plt.Figure:
+    """Training and validation accuracy per epoch of recorded runs, one line style per run
+    (chapter 3); ``reference`` draws horizontal lines (the book's reported accuracies)."""
+    figure, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
+    for axis, metric, label in zip(axes, ("accuracy", "val_accuracy"), ("training accuracy", "validation accuracy")):
+        for style, (name, history) in zip(LINE_STYLES, histories.items()):
+            epochs = np.arange(1, len(history[metric]) + 1)
+            axis.plot(epochs, history[metric], label=name, markevery=max(1, len(epochs) // 10), markersize=5,
+                      linewidth=1.2, **style)
+        for (name, value), linestyle in zip((reference or {}).items(), ("-", "--", ":")):
+            axis.axhline(value, color="grey", linestyle=linestyle, linewidth=0.9, label=name)
+        axis.set_xlabel("epoch")
+        axis.set_ylabel(label)
+        axis.legend(fontsize=8, loc="lower right")
+    figure.suptitle(title)
     figure.tight_layout()
     return figure

@@ -86,3 +86,16 @@ def chelsea_logit(model: keras.Model) -> float:
     size = model.input.shape[1]
     logit_model = keras.Model(model.inputs, model.get_layer(models.LOGIT).output)
     return float(keras.ops.convert_to_numpy(logit_model([chelsea(size)[None].astype("float32")], training=False))[0, 0])
+
+
+def real_photographs(settings: config.Settings, per_class: int = 4) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Real photographs for the chapters' figures, resized like the pipeline, with their labels
+    (0 cat, 1 dog) and names: Chelsea always (she ships with scikit-image), then in full mode the
+    first ``per_class`` cats and dogs of the real test split, which no model trained on."""
+    images, labels, names = [chelsea(180 if settings.mode != "full" else settings.image_size)], [0], ["Chelsea"]
+    if settings.mode == "full":
+        paths, found = data.subset_files(data.prepare_data(settings), "test", per_class)
+        images += list(data.load_images(paths, settings.image_size))
+        labels += list(found)
+        names += [f"test {config.CLASS_NAMES[label]}" for label in found]
+    return np.stack(images), np.asarray(labels), names

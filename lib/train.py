@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import keras
+import numpy as np
 
 from lib import backend, config, data, models
 
@@ -193,20 +194,26 @@ def mini_xception_for(settings: config.Settings, **overrides) -> keras.Model:
     return models.build_mini_xception(**{**arguments, **overrides})
 
 
-def optimizer_for(settings: config.Settings, learning_rate: float) -> keras.optimizers.Optimizer:
-    """The optimizer of the recipe in ``settings`` at peak rate ``learning_rate``: constant, or
-    (``schedule="cosine"``) raised linearly from 0 over ``warmup_epochs``, then lowered along a
-    cosine to 0 at the last step; with the recipe's weight decay where it has one."""
-    rate = learning_rate
-    if settings.schedule == "cosine":
-        total = settings.epochs * settings.steps_per_epoch
-        warmup = min(settings.warmup_epochs * settings.steps_per_epoch, total - 1)
-        rate = keras.optimizers.schedules.CosineDecay(0.0 if warmup else learning_rate, total - warmup,
-                                                      warmup_target=learning_rate if warmup else None,
-                                                      warmup_steps=warmup)
-    elif settings.schedule != "constant":
+def learning_rate_for(settings: config.Settings, learning_rate: float):
+    """The learning rate of the recipe in ``settings`` at peak ``learning_rate``: the rate itself
+    (``schedule="constant"``), or (``"cosine"``) a schedule that rises linearly from 0 over
+    ``warmup_epochs``, then falls along a cosine to 0 at the last step."""
+    if settings.schedule == "constant":
+        return learning_rate
+    if settings.schedule != "cosine":
         raise ValueError(f'schedule must be "constant" or "cosine", got {settings.schedule!r}.')
-    options = {"learning_rate": rate, **({"weight_decay": settings.weight_decay} if settings.weight_decay else {})}
+    total = settings.epochs * settings.steps_per_epoch
+    warmup = min(settings.warmup_epochs * settings.steps_per_epoch, total - 1)
+    return keras.optimizers.schedules.CosineDecay(0.0 if warmup else learning_rate, total - warmup,
+                                                  warmup_target=learning_rate if warmup else None,
+                                                  warmup_steps=warmup)
+
+
+def optimizer_for(settings: config.Settings, learning_rate: float) -> keras.optimizers.Optimizer:
+    """The optimizer of the recipe in ``settings``, with :func:`learning_rate_for` and the
+    recipe's weight decay where it has one."""
+    options = {"learning_rate": learning_rate_for(settings, learning_rate),
+               **({"weight_decay": settings.weight_decay} if settings.weight_decay else {})}
     return keras.optimizers.get({"class_name": settings.optimizer, "config": options})
 
 
@@ -341,27 +348,75 @@ def record_path(mode: str, name: str) -> Path:
     return RESULTS_DIR / mode / f"{name}.json"
 
 
-def results_table(this_run: dict[str, float], settings: config.Settings) -> str:
-    """Chapter 3's table: test accuracy per model in this run, in the recorded full-mode runs
-    (``results/full/``, with their epochs and where they ran), and in the book, each column
-    labelled; the command that reproduces the records last."""
-    records = {name: load_record("full", name) for name in this_run}
-    header = f"{'model':<15} {'this run (' + settings.mode + ')':>17} {'recorded (full)':>16} {'the book':>9}"
+BOOK_TABLE_RUNS = ("mini_xception", "naive_convnet", "mini_xception_fast")  # chapter 3's table of records
+
+
+def records_table(runs: tuple[str, ...] = BOOK_TABLE_RUNS) -> str:
+    """Chapter 3's table of the recorded full-mode runs (``results/full/``): per run its model,
+    recipe, epochs, best epoch, validation and test accuracy of the best checkpoint, the book's
+    figure for the model at its 100 epochs, and where it trained; the command that reproduces it last."""
+    header = f"{'model':<14} {'recipe':<6} {'epochs':>6} {'best':>4} {'validation':>10} {'test':>6} {'the book':>8}  trained on"
     lines = [header]
-    for name, accuracy in this_run.items():
-        record = records[name]
-        recorded = f"{record['test_accuracy']:.1%}" if record else "not recorded"
-        lines.append(f"{name.replace('_', ' '):<15} {accuracy:>17.1%} {recorded:>16} "
-                     f"{models.BOOK_TEST_ACCURACY[name]:>9.1%}")
-    for name, record in records.items():
-        if record:
-            origin = record["provenance"]
-            planned = config.settings_for("full").epochs
-            lines.append(f"recorded {name}: {record['epochs']} of full mode's {planned} epochs "
-                         f"(best {record['best_epoch']}), {origin['device']}, {origin['backend']}, "
-                         f"{record['precision']}, {origin['date']}")
-    lines.append("reproduce: COURSE_MODE=full python -m lib.train --model NAME --record [--epochs N]")
+    for name in runs:
+        record = load_record("full", name)
+        if record is None:
+            lines.append(f"{name}: not recorded")
+            continue
+        book = models.BOOK_TEST_ACCURACY[record["model"]] if recipe_of(record) == "book" else None
+        origin = record["provenance"]
+        lines.append(f"{record['model'].replace('_', ' '):<14} {recipe_of(record):<6} {record['epochs']:>6} "
+                     f"{record['best_epoch']:>4} {record['val_accuracy']:>10.1%} {record['test_accuracy']:>6.1%} "
+                     f"{'' if book is None else f'{book:.1%}':>8}  {origin['device']}, {origin['backend']}, "
+                     f"{record['precision']}")
+    lines.append("reproduce: COURSE_MODE=full python -m lib.train --model NAME [--recipe fast] --record")
     return "\n".join(lines)
+
+
+def recipe_differences(reference: config.Settings, other: config.Settings) -> list[str]:
+    """One line per recipe field in which ``other`` differs from ``reference`` (chapter 3)."""
+    return [f"{field:>20}: {getattr(reference, field)!s:>9} -> {getattr(other, field)!s}"
+            for field in config.RECIPE_FIELDS if field != "recipe" and getattr(reference, field) != getattr(other, field)]
+
+
+def trial_records() -> list[dict]:
+    """Every recorded full-mode run of the mini Xception in at most 40 epochs (the faster recipe's
+    trials, ``results/full/trials/`` and the one chosen), best validation accuracy first."""
+    found = [json.loads(p.read_text()) for p in (RESULTS_DIR / "full").rglob("mini_xception*.json")]
+    return sorted((r for r in found if r["epochs"] <= 40), key=lambda r: -r["val_accuracy"])
+
+
+def trials_table(reference: config.Settings) -> list[str]:
+    """One line per recorded trial of :func:`trial_records`, best validation accuracy first: its
+    validation and test accuracy and how its recipe differs from ``reference`` (chapter 3)."""
+    lines = []
+    for trial in trial_records():
+        ran = config.with_overrides(reference, [f"{k}={v}" for k, v in trial["recipe_fields"].items()])
+        changes = ", ".join(f"{field} {getattr(ran, field)}" for field in config.RECIPE_FIELDS
+                            if field != "recipe" and getattr(ran, field) != getattr(reference, field))
+        lines.append(f"validation {trial['val_accuracy']:.1%}, test {trial['test_accuracy']:.1%}: {changes}")
+    return lines
+
+
+def recipe_comparison(book: dict[str, list[float]], fast: dict[str, list[float]], last: int = 10) -> dict[str, float]:
+    """What chapter 3 says of two recorded histories, the book's recipe and the faster one: the first
+    epoch each passes 60% validation accuracy, the faster recipe's best checkpoint (lowest validation
+    loss) and the book's best epoch within as many epochs, the epoch at which the book's recipe first
+    reaches that accuracy (one past its last when never), and how far validation accuracy swings
+    (largest minus smallest) over each run's ``last`` epochs."""
+    never = len(book["val_accuracy"]) + 1
+    fast_best = fast["val_accuracy"][best_epoch(fast) - 1]
+    return {"book_first_60": first_epoch_reaching(book, 0.6) or never,
+            "fast_first_60": first_epoch_reaching(fast, 0.6) or never,
+            "fast_best": fast_best,
+            "book_best_in_40": max(book["val_accuracy"][:len(fast["val_accuracy"])]),
+            "book_reaches_fast_at": first_epoch_reaching(book, fast_best) or never,
+            "book_last_swing": float(np.ptp(book["val_accuracy"][-last:])),
+            "fast_last_swing": float(np.ptp(fast["val_accuracy"][-last:]))}
+
+
+def first_epoch_reaching(history: dict[str, list[float]], value: float, key: str = "val_accuracy") -> int | None:
+    """The first epoch (counted from 1) at which ``history[key]`` reaches ``value``, or None."""
+    return next((epoch for epoch, v in enumerate(history[key], start=1) if v >= value), None)
 
 
 def recipe_of(record: dict) -> str:

@@ -24,3 +24,13 @@ def test_the_throughput_benchmark_measures_bfloat16_where_the_cpu_has_it(monkeyp
     if grouped:
         assert any(line.startswith(f"course in float32/{grouped[0]} training throughput: ") for line in lines)
     assert lines[-1].startswith("course/seed training throughput: ")
+
+
+def test_the_claims_benchmark_reads_the_recorded_runs_and_the_committed_model():
+    benchmark = runpy.run_path(str(config.REPO_ROOT / "benchmarks" / "claims.py"))
+    measured = benchmark["recorded_real_photograph_runs"](config.settings_for("tiny"), 0)
+    from lib import claims
+
+    assert set(measured) == {"ch3.records_rank_like_the_book", "ch3.fast_recipe_converges_sooner",
+                             "ch3.real_model_sees_a_cat"}
+    assert all(claims.holds(key, **values) for key, checks in measured.items() for values in checks), measured

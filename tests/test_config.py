@@ -125,3 +125,27 @@ def test_set_seed_makes_numpy_and_python_draws_repeatable():
     first = (random.random(), np.random.rand())
     config.set_seed(3)
     assert (random.random(), np.random.rand()) == first
+
+
+def test_a_recipe_changes_only_its_fields_and_course_epochs_still_cuts_it():
+    book = config.settings_for("full")
+    fast = config.with_recipe(book, "fast")
+    assert fast.recipe == "fast" and fast.epochs == config.RECIPES["fast"]["epochs"] and fast.split == book.split
+    assert config.with_recipe(config.cut_epochs(book, 2), "fast").epochs == 2
+    with pytest.raises(ValueError, match="full mode's"):
+        config.with_recipe(config.settings_for("tiny"), "fast")
+    with pytest.raises(ValueError, match="No recipe called 'slow'"):
+        config.with_recipe(book, "slow")
+
+
+def test_overrides_take_the_fields_type_and_refuse_what_is_not_a_recipe_field():
+    changed = config.with_overrides(config.settings_for("full"), ["learning_rate=2e-3", "batch_size=16",
+                                                                  "schedule=cosine", "precision=float32"])
+    assert (changed.learning_rate, changed.batch_size, changed.schedule, changed.precision) == (
+        0.002, 16, "cosine", "float32")
+    assert changed.steps_per_epoch == 125
+    for wrong in ("split=1", "colour=red", "learning_rate"):
+        with pytest.raises(ValueError, match="field=value"):
+            config.with_overrides(config.settings_for("full"), [wrong])
+    with pytest.raises(ValueError, match="batch_size takes a int"):
+        config.with_overrides(config.settings_for("full"), ["batch_size=big"])

@@ -66,3 +66,12 @@ def test_mean_blank_fraction_averages_over_the_images():
     batch = np.ones((2, 3, 3, 4))
     batch[0, ..., :2] = 0  # half the channels blank in the first image, none in the second
     assert activations.mean_blank_fraction({"layer": batch}, "layer") == 0.25
+
+
+def test_share_copying_counts_channels_that_follow_brightness_or_edges():
+    image = np.zeros((16, 16, 3))
+    image[:, 8:] = 255.0
+    maps = activations.image_maps(image, (16, 16))
+    noise = np.random.default_rng(0).normal(size=(16, 16))
+    activation = np.stack([maps["brightness"], maps["edges"], noise, np.zeros((16, 16))], axis=-1)
+    assert activations.share_copying(activation, maps) == 0.5

@@ -67,6 +67,8 @@ def test_superimpose_fits_the_heatmap_to_any_image_shape():
     photo = skimage.data.chelsea()
     blended = gradcam.superimpose(photo, np.eye(5, dtype="float32"))
     assert blended.shape == photo.shape and blended.dtype == np.uint8
+    cold = gradcam.superimpose(photo, np.zeros((5, 5), dtype="float32"))
+    assert np.array_equal(cold, photo), "where the map is 0 the photograph shows unchanged"
     assert gradcam.upsample(np.zeros((2, 3, 3)), 12).shape == (2, 12, 12)
     assert gradcam.upsample(np.zeros((2, 3, 3)), (8, 12)).shape == (2, 8, 12)
 

@@ -47,3 +47,18 @@ def test_heatmap_rows_lie_over_their_images():
     images = np.full((2, 8, 8, 3), 100, dtype=np.uint8)
     figure = plots.show_heatmaps(images, {"Grad-CAM": np.ones((2, 4, 4))}, ["cat", "dog"])
     assert [a.get_title() for a in figure.axes[:2]] == ["cat", "dog"] and figure.axes[2].get_ylabel() == "Grad-CAM"
+
+
+def test_one_image_and_its_maps_lie_in_one_row_under_the_maps_names():
+    figure = plots.show_heatmaps(np.full((1, 8, 8, 3), 100, dtype=np.uint8),
+                                 {"dog map": np.ones((1, 4, 4)), "cat map": np.zeros((1, 4, 4))}, ["Chelsea"])
+    assert [a.get_title() for a in figure.axes] == ["Chelsea", "dog map", "cat map"]
+
+
+def test_recorded_curves_tell_runs_apart_by_more_than_colour():
+    history = {"accuracy": [0.5, 0.7, 0.8], "val_accuracy": [0.5, 0.6, 0.7]}
+    figure = plots.plot_recorded_curves({"book": history, "fast": history}, "t", reference={"the book": 0.9})
+    training = figure.axes[0].get_lines()
+    assert len(training) == 3 and figure.axes[1].get_ylabel() == "validation accuracy"
+    (first, second) = training[:2]
+    assert first.get_linestyle() != second.get_linestyle() and first.get_marker() != second.get_marker()

@@ -65,3 +65,9 @@ def test_the_committed_model_scores_its_records_test_accuracy_again(tmp_path):
     test_ds = data.load_datasets(base, 180, 32)[2]
     accuracy = real_model.load_committed().evaluate(test_ds, verbose=0)[1]
     assert accuracy == pytest.approx(real_model.record()["test_accuracy"], abs=0.005)
+
+
+def test_offline_the_real_photographs_are_chelsea_alone_at_the_models_size():
+    images, labels, names = real_model.real_photographs(config.settings_for("tiny"))
+    assert images.shape == (1, 180, 180, 3) and images.dtype == np.uint8
+    assert list(labels) == [0] and names == ["Chelsea"]

@@ -121,18 +121,28 @@ def test_the_fast_precision_stays_in_the_model_it_builds(monkeypatch):
     assert keras.config.dtype_policy().name == "float32", "the global dtype policy stays the caller's"
 
 
-def test_results_table_labels_each_column_and_says_how_short_a_record_is(monkeypatch, tmp_path):
-    record = {"test_accuracy": 0.6, "epochs": 6, "best_epoch": 5, "precision": "float32",
-              "provenance": {"device": "CPU (X, 2 cores)", "backend": "TensorFlow 2.20.0", "date": "2026-11-26"}}
+def test_records_table_names_recipe_epochs_and_the_books_figure_per_run(monkeypatch, tmp_path):
+    record = {"model": "mini_xception", "mode": "full", "epochs": 100, "best_epoch": 79, "val_accuracy": 0.897,
+              "test_accuracy": 0.8875, "precision": "float32",
+              "recipe_fields": config.settings_for("full").recipe_fields(),
+              "provenance": {"device": "GPU (NVIDIA H200)", "backend": "JAX 0.11.2"}}
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "mini_xception.json").write_text(json.dumps(record))
     monkeypatch.setattr(train, "RESULTS_DIR", tmp_path)
-    this_run = {"mini_xception": 0.89, "naive_convnet": 0.815}
-    lines = train.results_table(this_run, config.settings_for("tiny")).splitlines()
-    assert lines[0].split() == ["model", "this", "run", "(tiny)", "recorded", "(full)", "the", "book"]
-    assert lines[1].split() == ["mini", "xception", "89.0%", "60.0%", "90.8%"]
-    assert lines[2].split() == ["naive", "convnet", "81.5%", "not", "recorded", "83.5%"]
-    assert lines[3].startswith("recorded mini_xception: 6 of full mode's 100 epochs (best 5), CPU (X, 2 cores)")
+    lines = train.records_table(("mini_xception", "naive_convnet")).splitlines()
+    assert lines[0].split()[:7] == ["model", "recipe", "epochs", "best", "validation", "test", "the"]
+    assert lines[1].split() == ["mini", "xception", "book", "100", "79", "89.7%", "88.8%", "90.8%", "GPU", "(NVIDIA",
+                                "H200),", "JAX", "0.11.2,", "float32"]
+    assert lines[2] == "naive_convnet: not recorded"
+
+
+def test_recipe_differences_and_the_first_epoch_reaching_a_value():
+    book = config.settings_for("full")
+    lines = train.recipe_differences(book, config.with_recipe(book, "fast"))
+    assert [line.split(":")[0].strip() for line in lines] == [
+        "epochs", "schedule", "warmup_epochs", "batch_norm_momentum", "batch_size"]
+    assert train.first_epoch_reaching({"val_accuracy": [0.5, 0.7, 0.9]}, 0.7) == 2
+    assert train.first_epoch_reaching({"val_accuracy": [0.5]}, 0.7) is None
 
 
 # `python -m lib.train --resume` on 16 training images per class at 32x32, killed (SIGKILL, nothing
@@ -186,3 +196,33 @@ def test_a_killed_run_resumes_from_its_state_file_and_records_every_epoch(tmp_pa
     validation = data.load_datasets(small, 32, 8)[1]
     assert best.evaluate(validation, verbose=0)[0] == pytest.approx(min(losses), abs=2e-3), \
         "the checkpoint is the best epoch of both sessions"
+
+
+def test_the_cosine_recipe_warms_up_to_its_rate_then_decays_to_zero():
+    settings = config.with_overrides(config.settings_for("full"), ["schedule=cosine", "warmup_epochs=2", "epochs=4"])
+    schedule = train.learning_rate_for(settings, 1e-3)
+    steps = settings.steps_per_epoch
+    rates = [float(schedule(step)) for step in (0, steps, 2 * steps, 3 * steps, 4 * steps)]
+    assert rates[0] == 0 and rates[1] == pytest.approx(5e-4) and rates[2] == pytest.approx(1e-3)
+    assert rates[3] == pytest.approx(5e-4) and rates[4] == pytest.approx(0, abs=1e-9)
+    assert float(train.optimizer_for(config.settings_for("full"), 1e-3).learning_rate) == pytest.approx(1e-3)
+    with pytest.raises(ValueError, match="schedule"):
+        train.learning_rate_for(config.with_overrides(settings, ["schedule=linear"]), 1e-3)
+    adamw = train.optimizer_for(config.with_overrides(settings, ["optimizer=adamw", "weight_decay=0.05"]), 1e-3)
+    assert isinstance(adamw, keras.optimizers.AdamW) and adamw.weight_decay == pytest.approx(0.05)
+
+
+def test_recipe_comparison_reads_two_histories_as_chapter_3_does():
+    book = {"val_accuracy": [0.5, 0.5, 0.62, 0.7, 0.9, 0.6], "val_loss": [1, 1, 1, 1, 0.3, 1]}
+    fast = {"val_accuracy": [0.61, 0.75, 0.74], "val_loss": [0.9, 0.5, 0.6]}
+    compared = train.recipe_comparison(book, fast, last=2)
+    assert compared == pytest.approx({"book_first_60": 3, "fast_first_60": 1, "fast_best": 0.75,
+                                      "book_best_in_40": 0.62, "book_reaches_fast_at": 5, "book_last_swing": 0.3,
+                                      "fast_last_swing": 0.01})
+
+
+def test_trials_table_lists_every_recorded_trial_best_validation_first():
+    lines = train.trials_table(config.settings_for("full"))
+    accuracies = [float(line.split("validation ")[1].split("%")[0]) for line in lines]
+    assert len(lines) == len(train.trial_records()) >= 2 and accuracies == sorted(accuracies, reverse=True)
+    assert all("epochs 40" in line for line in lines)

@@ -148,3 +148,12 @@ def channel_alignment(activation: np.ndarray, reference: np.ndarray) -> np.ndarr
     reference = np.asarray(reference, dtype="float64").ravel()
     reference = (reference - reference.mean()) / (reference.std() + 1e-12)
     return np.where(spread > 0, np.abs(centred.T @ reference) / len(reference), 0.0)
+
+
+def share_copying(activation: np.ndarray, maps: dict[str, np.ndarray], threshold: float = 0.3) -> float:
+    """The share of one activation's channels that copy the image (chapter 4): whose
+    :func:`channel_alignment` with its brightness or its edges (:func:`image_maps`) is at least
+    ``threshold``."""
+    aligned = np.maximum(channel_alignment(activation, maps["edges"]),
+                         channel_alignment(activation, maps["brightness"]))
+    return float((aligned >= threshold).mean())

@@ -141,12 +141,16 @@ def upsample(heatmaps: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:
     return backend.to_numpy(resized)[..., 0]
 
 
-def superimpose(image: np.ndarray, heatmap: np.ndarray, alpha: float = 0.4) -> np.ndarray:
-    """``heatmap`` (any size, values in [0, 1]) coloured with the jet colormap and laid over
-    ``image`` (height, width, 3) at opacity ``alpha``, as the book does: a uint8 image."""
+def superimpose(image: np.ndarray, heatmap: np.ndarray, alpha: float = 0.75) -> np.ndarray:
+    """``heatmap`` (any size, values in [0, 1]) coloured and laid over ``image`` (height, width, 3):
+    a uint8 image. The book lays jet over the whole image at opacity 0.4; here the colour is viridis,
+    a steady climb from dark to bright for every kind of colour vision, and its opacity grows with
+    the heat up to ``alpha``, so the photograph shows unchanged where the map is 0."""
     import matplotlib
 
     image = np.asarray(image, dtype="float32")
     heat = upsample(heatmap[None], image.shape[:2])[0] if heatmap.shape != image.shape[:2] else heatmap
-    coloured = matplotlib.colormaps["jet"](np.clip(heat, 0, 1))[..., :3] * 255
-    return np.clip(coloured * alpha + image * (1 - alpha), 0, 255).astype("uint8")
+    heat = np.clip(heat, 0, 1)
+    coloured = matplotlib.colormaps["viridis"](heat)[..., :3] * 255
+    weight = alpha * heat[..., None]
+    return np.clip(coloured * weight + image * (1 - weight), 0, 255).astype("uint8")
