@@ -224,8 +224,11 @@ def recorded_real_photograph_runs(settings: config.Settings, seed: int) -> Measu
     the same values (they are listed so that a changed record or model is checked like any claim)."""
     book, naive, fast = (train.load_record("full", name) for name in train.BOOK_TABLE_RUNS)
     p_dog = counterfactuals.dog_probability(real_model.load_committed(), real_model.chelsea()[None])[0]
+    ladder = train.recipe_ladder()
     return {"ch3.records_rank_like_the_book": [{"mini_xception": book["test_accuracy"],
                                                 "naive": naive["test_accuracy"]}],
+            "ch3.each_change_steadies": [{**{f"swing_{n}": step["swing"] for n, step in enumerate(ladder)},
+                                          **{f"val_{n}": step["val_accuracy"] for n, step in enumerate(ladder)}}],
             "ch3.fast_recipe_converges_sooner": [train.recipe_comparison(book["history"], fast["history"])],
             "ch3.real_model_sees_a_cat": [{"p_dog": float(p_dog)}]}
 

@@ -139,6 +139,17 @@ def _fast_recipe_converges_sooner(m):
             and m["book_reaches_fast_at"] > 40 and m["fast_last_swing"] < m["book_last_swing"])
 
 
+@claim("ch3.each_change_steadies", 3,
+       "From the book's recipe to the faster one, each recorded step's validation accuracy swings less over its "
+       "last ten epochs than the step before, and among the 40-epoch steps each scores a higher validation "
+       "accuracy than the one before.")
+def _each_change_steadies(m):
+    steps = sum(key.startswith("swing_") for key in m)
+    swings = [m[f"swing_{n}"] for n in range(steps)]
+    accuracies = [m[f"val_{n}"] for n in range(1, steps)]  # step 0 is the book's 100 epochs
+    return all(b < a for a, b in zip(swings, swings[1:])) and all(b > a for a, b in zip(accuracies, accuracies[1:]))
+
+
 @claim("ch3.real_model_sees_a_cat", 3, "The real-photograph mini Xception calls Chelsea a cat: P(dog) below 0.5.")
 def _real_model_sees_a_cat(m):
     return m["p_dog"] < 0.5

@@ -120,8 +120,8 @@ def make_subset(
     """The book's ``make_subset``: copy ``{cat,dog}.{start_index..end_index-1}.jpg``.
 
     Files go to ``new_base_dir/subset_name/{cat,dog}/``. Safe to re-run: the same
-    request reuses the subset already there, a different one replaces a subset this
-    function made, and a folder holding anything else is left alone with an error.
+    request reuses the subset already there (silently), a different one replaces a subset
+    this function made, and a folder holding anything else is left alone with an error.
     Images the pipeline cannot decode are skipped, and the count is printed.
     """
     original_dir, new_base_dir = Path(original_dir), Path(new_base_dir)
@@ -160,11 +160,10 @@ def make_subset(
         return copied
 
     target = new_base_dir / subset_name
-    built = build_directory(target, spec, copy_readable)
-    counts = {c: len(list((target / c).glob("*.jpg"))) for c in CLASS_NAMES}
-    verb = "Built" if built else "Reused"
-    print(f"{verb} {config.display_path(target)}: {counts['cat']} cats, {counts['dog']} dogs "
-          f"(indices {start_index}-{end_index - 1}).")
+    if build_directory(target, spec, copy_readable):  # a subset reused as it was is not news: say nothing
+        counts = {c: len(list((target / c).glob("*.jpg"))) for c in CLASS_NAMES}
+        print(f"Built {config.display_path(target)}: {counts['cat']} cats, {counts['dog']} dogs "
+              f"(indices {start_index}-{end_index - 1}).")
     return target
 
 

@@ -353,9 +353,11 @@ BOOK_TABLE_RUNS = ("mini_xception", "naive_convnet", "mini_xception_fast")  # ch
 
 def records_table(runs: tuple[str, ...] = BOOK_TABLE_RUNS) -> str:
     """Chapter 3's table of the recorded full-mode runs (``results/full/``): per run its model,
-    recipe, epochs, best epoch, validation and test accuracy of the best checkpoint, the book's
-    figure for the model at its 100 epochs, and where it trained; the command that reproduces it last."""
-    header = f"{'model':<14} {'recipe':<6} {'epochs':>6} {'best':>4} {'validation':>10} {'test':>6} {'the book':>8}  trained on"
+    recipe, epochs, best epoch, validation and test accuracy of the best checkpoint (to the one
+    image in 2,000 that a test accuracy can resolve), the book's figure for the model at its 100
+    epochs, the training time and where it trained; the command that reproduces it last."""
+    header = (f"{'model':<14} {'recipe':<6} {'epochs':>6} {'best':>4} {'validation':>10} {'test':>7} "
+              f"{'the book':>8} {'minutes':>7}  trained on")
     lines = [header]
     for name in runs:
         record = load_record("full", name)
@@ -365,9 +367,9 @@ def records_table(runs: tuple[str, ...] = BOOK_TABLE_RUNS) -> str:
         book = models.BOOK_TEST_ACCURACY[record["model"]] if recipe_of(record) == "book" else None
         origin = record["provenance"]
         lines.append(f"{record['model'].replace('_', ' '):<14} {recipe_of(record):<6} {record['epochs']:>6} "
-                     f"{record['best_epoch']:>4} {record['val_accuracy']:>10.1%} {record['test_accuracy']:>6.1%} "
-                     f"{'' if book is None else f'{book:.1%}':>8}  {origin['device']}, {origin['backend']}, "
-                     f"{record['precision']}")
+                     f"{record['best_epoch']:>4} {record['val_accuracy']:>10.2%} {record['test_accuracy']:>7.2%} "
+                     f"{'' if book is None else f'{book:.1%}':>8} {record['train_seconds'] / 60:>7.0f}  "
+                     f"{origin['device']}, {origin['backend']}, {record['precision']}")
     lines.append("reproduce: COURSE_MODE=full python -m lib.train --model NAME [--recipe fast] --record")
     return "\n".join(lines)
 
@@ -385,16 +387,47 @@ def trial_records() -> list[dict]:
     return sorted((r for r in found if r["epochs"] <= 40), key=lambda r: -r["val_accuracy"])
 
 
+def settings_of(record: dict) -> config.Settings:
+    """The settings a recorded run trained with: its mode's, with the recipe fields it recorded."""
+    return config.with_overrides(config.settings_for(record["mode"]),
+                                 [f"{k}={v}" for k, v in record["recipe_fields"].items()])
+
+
+def changes(reference: config.Settings, other: config.Settings) -> str:
+    """The recipe fields of ``other`` that differ from ``reference``, as "field value, ..."."""
+    return ", ".join(f"{field} {getattr(other, field)}" for field in config.RECIPE_FIELDS
+                     if field != "recipe" and getattr(other, field) != getattr(reference, field))
+
+
 def trials_table(reference: config.Settings) -> list[str]:
     """One line per recorded trial of :func:`trial_records`, best validation accuracy first: its
     validation and test accuracy and how its recipe differs from ``reference`` (chapter 3)."""
-    lines = []
-    for trial in trial_records():
-        ran = config.with_overrides(reference, [f"{k}={v}" for k, v in trial["recipe_fields"].items()])
-        changes = ", ".join(f"{field} {getattr(ran, field)}" for field in config.RECIPE_FIELDS
-                            if field != "recipe" and getattr(ran, field) != getattr(reference, field))
-        lines.append(f"validation {trial['val_accuracy']:.1%}, test {trial['test_accuracy']:.1%}: {changes}")
-    return lines
+    return [f"validation {trial['val_accuracy']:.1%}, test {trial['test_accuracy']:.1%}: "
+            f"{changes(reference, settings_of(trial))}" for trial in trial_records()]
+
+
+# From the book's recipe to the faster one, one group of changes at a time (chapter 3): each a recorded run.
+RECIPE_LADDER = ("mini_xception", "trials/mini_xception_trial_rmsprop_constant",
+                 "trials/mini_xception_trial_rmsprop_cosine", "mini_xception_fast")
+
+
+def swing(history: dict[str, list[float]], last: int = 10) -> float:
+    """How far validation accuracy moves (largest minus smallest) over a run's ``last`` epochs."""
+    return float(np.ptp(history["val_accuracy"][-last:]))
+
+
+def recipe_ladder(runs: tuple[str, ...] = RECIPE_LADDER) -> list[dict]:
+    """For each recorded run of ``runs`` (full mode), what it changed in the run before it, its epochs,
+    the validation accuracy of its best checkpoint and its :func:`swing`."""
+    steps, previous = [], None
+    for name in runs:
+        record = load_record("full", name)
+        ran = settings_of(record)
+        steps.append({"run": name, "changes": "the book's recipe" if previous is None else changes(previous, ran),
+                      "epochs": record["epochs"], "val_accuracy": record["val_accuracy"],
+                      "swing": swing(record["history"])})
+        previous = ran
+    return steps
 
 
 def recipe_comparison(book: dict[str, list[float]], fast: dict[str, list[float]], last: int = 10) -> dict[str, float]:
@@ -410,8 +443,7 @@ def recipe_comparison(book: dict[str, list[float]], fast: dict[str, list[float]]
             "fast_best": fast_best,
             "book_best_in_40": max(book["val_accuracy"][:len(fast["val_accuracy"])]),
             "book_reaches_fast_at": first_epoch_reaching(book, fast_best) or never,
-            "book_last_swing": float(np.ptp(book["val_accuracy"][-last:])),
-            "fast_last_swing": float(np.ptp(fast["val_accuracy"][-last:]))}
+            "book_last_swing": swing(book, last), "fast_last_swing": swing(fast, last)}
 
 
 def first_epoch_reaching(history: dict[str, list[float]], value: float, key: str = "val_accuracy") -> int | None:

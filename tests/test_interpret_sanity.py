@@ -89,3 +89,11 @@ def test_mass_on_masks_splits_each_heatmap_between_its_masks():
     masks[0, 0, 0, :] = True  # the first row: 2 of the map's 4
     masks[0, 1, 3, 3] = True  # the last pixel: the other 2
     np.testing.assert_allclose(sanity.mass_on_masks(heatmaps, masks), [[0.5, 0.5]])
+
+
+def test_top_overlap_is_one_for_the_same_map_and_near_the_fraction_for_unrelated_ones():
+    rng = np.random.default_rng(0)
+    maps = rng.uniform(size=(500, 10, 10))
+    assert sanity.top_overlap(maps, maps) == 1.0
+    assert sanity.top_overlap(maps, rng.uniform(size=(500, 10, 10))) == pytest.approx(0.1, abs=0.02)
+    assert sanity.top_overlap(maps[:, ::2, ::2], maps[:, ::2, ::2]) == 1.0, "maps of any size"

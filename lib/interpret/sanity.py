@@ -5,7 +5,7 @@
   falls, beside what a uniform map would score (Zhang et al., 2018);
 * :func:`cascading_randomization`: whether a heatmap changes when the trained weights are
   replaced by random ones, layer after layer from the top (Adebayo et al., 2018);
-* :func:`rank_correlation`: how alike two heatmaps are.
+* :func:`rank_correlation` and :func:`top_overlap`: how alike two heatmaps are.
 """
 
 from __future__ import annotations
@@ -214,3 +214,15 @@ def rank_correlation(first: np.ndarray, second: np.ndarray) -> float:
     if np.ptp(a) == 0 or np.ptp(b) == 0:
         return 0.0
     return float(spearmanr(a, b).statistic)
+
+
+def top_overlap(first: np.ndarray, second: np.ndarray, fraction: float = 0.1) -> float:
+    """The share of ``first``'s top ``fraction`` of pixels that is also in ``second``'s, averaged
+    over a batch of heatmaps (any sizes: both are brought to the larger). Two unrelated maps
+    share ``fraction`` of it on average; the same map shares all of it."""
+    size = max(first.shape[1], second.shape[1]), max(first.shape[2], second.shape[2])
+    first, second = (_at_mask_size(maps, size).reshape(len(maps), -1) for maps in (first, second))
+    count = max(1, int(round(fraction * first.shape[1])))
+    shared = [len(np.intersect1d(np.argsort(-a)[:count], np.argsort(-b)[:count])) / count
+              for a, b in zip(first, second)]
+    return float(np.mean(shared))
