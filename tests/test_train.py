@@ -123,16 +123,16 @@ def test_the_fast_precision_stays_in_the_model_it_builds(monkeypatch):
 
 def test_records_table_names_recipe_epochs_and_the_books_figure_per_run(monkeypatch, tmp_path):
     record = {"model": "mini_xception", "mode": "full", "epochs": 100, "best_epoch": 79, "val_accuracy": 0.897,
-              "test_accuracy": 0.8875, "precision": "float32",
+              "test_accuracy": 0.8875, "precision": "float32", "train_seconds": 255.1,
               "recipe_fields": config.settings_for("full").recipe_fields(),
               "provenance": {"device": "GPU (NVIDIA H200)", "backend": "JAX 0.11.2"}}
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "mini_xception.json").write_text(json.dumps(record))
     monkeypatch.setattr(train, "RESULTS_DIR", tmp_path)
     lines = train.records_table(("mini_xception", "naive_convnet")).splitlines()
-    assert lines[0].split()[:7] == ["model", "recipe", "epochs", "best", "validation", "test", "the"]
-    assert lines[1].split() == ["mini", "xception", "book", "100", "79", "89.7%", "88.8%", "90.8%", "GPU", "(NVIDIA",
-                                "H200),", "JAX", "0.11.2,", "float32"]
+    assert lines[0].split()[:9] == ["model", "recipe", "epochs", "best", "validation", "test", "the", "book", "minutes"]
+    assert lines[1].split() == ["mini", "xception", "book", "100", "79", "89.70%", "88.75%", "90.8%", "4", "GPU",
+                                "(NVIDIA", "H200),", "JAX", "0.11.2,", "float32"]
     assert lines[2] == "naive_convnet: not recorded"
 
 
