@@ -33,7 +33,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from lib import (architecture, backend, claims, config, controls, data, models, real_model,  # noqa: E402
+from lib import (architecture, backend, claims, config, controls, data, hardware, models, real_model,  # noqa: E402
                  separable, shortcut, train)
 from lib.interpret import activations, counterfactuals, filter_patterns, gradcam, sanity  # noqa: E402
 
@@ -288,8 +288,8 @@ def chapter5_explanations(settings: config.Settings, seed: int) -> Measured:
     the best block's Grad-CAM."""
     real = real_model.load_committed()
     ascent = filter_patterns.ascent_gains(
-        filter_patterns.generate_filter_patterns(filter_patterns.feature_extractor(real, f"block{block}_sepconv2"),
-                                                 range(16), seed=seed)
+        filter_patterns.generate_filter_patterns(
+            filter_patterns.feature_extractor(real, f"block{block}_sepconv2", image_size=112), range(16), seed=seed)
         for block in (1, 3, 4))
     photos, photo_labels, _ = real_model.real_photographs(settings, 1)
     drops = []
@@ -394,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = config.settings_for("tiny", "benchmarks/claims.py", config.data_dir() / "benchmark_claims",
                                    config.epochs_override())
     cut = f"; epochs cut to {settings.epochs_cut_to} (COURSE_EPOCHS)" if settings.epochs_cut_to else ""
-    print(f"{backend.device_description()} on {backend.version()}; tiny mode{cut}; seeds 0-{arguments.seeds - 1}",
+    print(f"{hardware.device_description()} on {backend.version()}; tiny mode{cut}; seeds 0-{arguments.seeds - 1}",
           flush=True)
 
     def selected(chapter: int) -> bool:

@@ -9,11 +9,11 @@ in turn:
 * course in float32: ``lib.data.load_datasets`` (decoded once, cached, prefetched),
   ``lib.models.build_mini_xception``, rmsprop, float32;
 * course in mixed_bfloat16: the same in bfloat16, on a CPU with bfloat16 instructions
-  (AVX512-BF16 or AMX): the measurement behind ``lib.backend.BFLOAT16_FASTER_ON_CPU``;
-* course in the policy ``lib.backend.fast_precision_policy`` picks for this hardware and
+  (AVX512-BF16 or AMX): the measurement behind ``lib.hardware.BFLOAT16_FASTER_ON_CPU``;
+* course in the policy ``lib.hardware.fast_precision_policy`` picks for this hardware and
   backend, where it is neither of the above (``mixed_float16`` on a GPU);
 * course with Keras' grouped convolution: on JAX's CPU, the course in float32 with Keras' own
-  depthwise convolution, which ``lib.backend.use_fast_cpu_depthwise_convolution`` replaces.
+  depthwise convolution, which ``lib.jax_cpu.use_fast_cpu_depthwise_convolution`` replaces.
 
 The first epoch of each is warm-up (graph tracing) and is not counted. The last
 lines printed end with ratios of median images per second: the course's policy over
@@ -38,7 +38,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 from keras import layers  # noqa: E402
 
-from lib import backend, config, data, models  # noqa: E402
+from lib import backend, config, data, hardware, jax_cpu, models  # noqa: E402
 from lib.toy_pets import make_toy_pets  # noqa: E402
 
 BOOK_IMAGE_SIZE, BATCH_SIZE = 180, 32
@@ -88,16 +88,16 @@ def prepare(images_per_class: int, root: Path, image_size: int) -> dict[str, tup
     seed = (seed_model(image_size), seed_ds)
 
     course_ds, _, _ = data.load_datasets(base, image_size, BATCH_SIZE)
-    fast_policy = backend.fast_precision_policy()
+    fast_policy = hardware.fast_precision_policy()
     policies = ["float32"]
-    if backend.bfloat16_unit(backend.read_cpuinfo()) and not backend.gpu_names():
+    if hardware.bfloat16_unit(hardware.read_cpuinfo()) and not hardware.gpu_names():
         policies.append("mixed_bfloat16")
     if fast_policy not in policies:
         policies.append(fast_policy)
     pipelines = {"seed": seed}
     for policy in policies:
         pipelines[f"course in {policy}"] = (course_model(policy, image_size), course_ds)
-    if backend.name() == "jax" and not backend.gpu_names():
+    if backend.name() == "jax" and not hardware.gpu_names():
         pipelines[GROUPED] = (course_model("float32", image_size), course_ds)
     print(f"course precision policy: {fast_policy}; "
           f"{pipelines['course in float32'][0].count_params():,} vs {seed[0].count_params():,} parameters")
@@ -110,7 +110,7 @@ def course_model(policy: str, image_size: int) -> keras.Model:
 
 
 def epoch_throughput(name: str, model: keras.Model, dataset, images: int) -> float:
-    convolution = backend.keras_depthwise_convolution() if name == GROUPED else contextlib.nullcontext()
+    convolution = jax_cpu.keras_depthwise_convolution() if name == GROUPED else contextlib.nullcontext()
     start = time.perf_counter()
     with convolution:
         model.fit(dataset, epochs=1, verbose=0)
@@ -136,10 +136,10 @@ def main() -> None:
                 rates[name].append(epoch_throughput(name, model, dataset, images))
                 print(f"epoch {epoch + 1} {name:>39}: {rates[name][-1]:6.1f} images/s")
     median = {name: statistics.median(values) for name, values in rates.items()}
-    print(f"{backend.device_description()} on {backend.version()}, {images} images of "
+    print(f"{hardware.device_description()} on {backend.version()}, {images} images of "
           f"{args.image_size}x{args.image_size}, batch {BATCH_SIZE}, "
           f"median images/s: " + ", ".join(f"{name} {rate:.1f}" for name, rate in median.items()))
-    course = median[f"course in {backend.fast_precision_policy()}"]
+    course = median[f"course in {hardware.fast_precision_policy()}"]
     print(f"course in float32/seed training throughput: {median['course in float32'] / median['seed']:.2f}")
     if "course in mixed_bfloat16" in median:
         print("course in mixed_bfloat16/course in float32 training throughput: "

@@ -1,8 +1,11 @@
 """The course library: code the chapters share, each module tested in tests/.
 
 - ``lib.config``: the tiny/full switch, settings per mode, ``COURSE_EPOCHS``, the banner, seeding;
-- ``lib.backend``: the only module that knows the Keras backend: gradients, precision, devices;
-- ``lib.data``: the book's split (``make_subset``), datasets with or without TensorFlow, bad-image checks;
+- ``lib.backend``: the module that knows the Keras backend: its name and version, gradients, tensors;
+- ``lib.hardware``: what the course runs on and in: devices, the precision that trains fastest, GPUs;
+- ``lib.jax_cpu``: two of Keras' slow paths on JAX's CPU avoided (each says when to delete it);
+- ``lib.data``: the book's split (``make_subset``), datasets with or without TensorFlow;
+- ``lib.images``: one image file decoded and resized as each input pipeline does, bad-image checks;
 - ``lib.download``: real photographs whatever the network does (``python -m lib.data download``);
 - ``lib.toy_pets``: the generated toy dataset, its part masks and counterfactual edits (chapter 0, 5);
 - ``lib.controls``: the colour-only classifier that shows toy pets need shape (chapter 0);

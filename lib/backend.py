@@ -1,4 +1,4 @@
-"""The one module that knows which Keras backend runs: gradients, devices, precision, distribution.
+"""The module that knows which Keras backend runs: its name and version, and gradients.
 
 Keras 3 runs the course's models on TensorFlow (the default), JAX or PyTorch, chosen by
 ``KERAS_BACKEND`` before Keras is first imported. Everything else in ``lib`` computes with
@@ -8,22 +8,17 @@ Keras 3 runs the course's models on TensorFlow (the default), JAX or PyTorch, ch
   with respect to that batch (Grad-CAM and gradient ascent on filter patterns, chapter 5);
 * :func:`weight_gradients`: the loss gradient of each trainable weight (chapter 2);
 * :func:`compiled`: a function traced once and run fast (``tf.function``, ``jax.jit``);
-* :func:`device_description`, :func:`precision_policy_for`: what the course runs on and in;
-* :func:`distribution_scope`: every GPU of the machine for training (full mode);
-* :func:`has_tensorflow`: whether ``tf.data`` is there to serve the data (see :mod:`lib.data`);
-* :func:`compilable_augmentation` and :func:`use_fast_cpu_depthwise_convolution`: two of Keras'
-  slow paths on JAX's CPU avoided (``benchmarks/train_throughput.py`` measures them).
+* :func:`to_numpy`: a tensor of any backend as a NumPy array;
+* :func:`has_tensorflow`: whether ``tf.data`` is there to serve the data (see :mod:`lib.data`).
+
+What the course runs on (devices, precision) is :mod:`lib.hardware`'s; the two patches for JAX's
+CPU are :mod:`lib.jax_cpu`'s, applied when this module is imported.
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
-import math
-import os
-import platform
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import keras
 import numpy as np
@@ -171,208 +166,5 @@ def to_numpy(tensor) -> np.ndarray:
     return np.asarray(keras.ops.convert_to_numpy(tensor), dtype="float32")
 
 
-def gpu_names() -> list[str]:
-    """The names of the GPUs the backend sees (empty on a CPU-only machine)."""
-    backend = name()
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        return [tf.config.experimental.get_device_details(g).get("device_name", g.name)
-                for g in tf.config.list_physical_devices("GPU")]
-    if backend == "jax":
-        import jax
-
-        return [str(d.device_kind) for d in jax.devices() if d.platform == "gpu"]
-    import torch
-
-    return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
-
-
-def cpu_model() -> str:
-    """The CPU's model name from ``/proc/cpuinfo`` (or what Python knows), for every timing the course prints."""
-    for line in read_cpuinfo().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
-
-
-def device_description() -> str:
-    """"GPU (name)" when the backend sees a GPU, else "CPU (model, n cores)"."""
-    gpus = gpu_names()
-    if gpus:
-        return f"GPU ({', '.join(gpus)})"
-    return f"CPU ({cpu_model()}, {os.cpu_count()} cores)"
-
-
-def bfloat16_unit(cpu_flags: str) -> str | None:
-    """Which bfloat16 instructions a CPU with these ``/proc/cpuinfo`` flags has: ``"amx"`` (AMX
-    tiles, Intel Xeon since Sapphire Rapids), ``"avx512_bf16"`` (AVX512-BF16 without AMX, AMD EPYC
-    since Genoa), or None."""
-    if "amx_bf16" in cpu_flags:
-        return "amx"
-    return "avx512_bf16" if "avx512_bf16" in cpu_flags else None
-
-
-def read_cpuinfo() -> str:
-    """This machine's ``/proc/cpuinfo`` (empty where there is none), whose flags the above reads."""
-    try:
-        return Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return ""
-
-
-# (backend, bfloat16 unit) where mixed_bfloat16 trained the mini Xception faster than float32 on
-# a 2-core CPU (benchmarks/train_throughput.py, batch 32): TensorFlow 2.20 with AVX512-BF16 on an
-# AMD EPYC 1.14x (180x180); PyTorch 2.13 with AMX on an Intel Xeon 1.56x (180x180). Slower with
-# AMX on that Xeon: TensorFlow 0.96x (180x180) and 0.93x (80x80), JAX 0.10 0.94x (80x80; 0.56x
-# with the depthwise convolution by shifts below). Pairs not listed (measured slower, or not
-# measured) train in float32.
-BFLOAT16_FASTER_ON_CPU = {("tensorflow", "avx512_bf16"), ("torch", "amx")}
-
-
-def precision_policy_for(backend: str, has_gpu: bool, cpu_flags: str) -> str:
-    """The dtype policy that trains fastest on this hardware and backend.
-
-    GPUs: ``mixed_float16`` on every backend. CPUs with bfloat16 instructions: ``mixed_bfloat16``
-    where :data:`BFLOAT16_FASTER_ON_CPU` says it was measured faster with that backend and those
-    instructions. Everything else: ``float32``.
-    """
-    if has_gpu:
-        return "mixed_float16"
-    faster = (backend, bfloat16_unit(cpu_flags)) in BFLOAT16_FASTER_ON_CPU
-    return "mixed_bfloat16" if faster else "float32"
-
-
-def fast_precision_policy() -> str:
-    """:func:`precision_policy_for` this machine and backend."""
-    return precision_policy_for(name(), bool(gpu_names()), read_cpuinfo())
-
-
-@contextlib.contextmanager
-def distribution_scope() -> Iterator[None]:
-    """Build and train inside this to use every GPU of the machine: TensorFlow's
-    ``MirroredStrategy``, or Keras' ``DataParallel`` distribution on JAX. With one device (or
-    on PyTorch, whose multi-GPU training Keras leaves to ``torch.distributed``) it does nothing."""
-    backend, gpus = name(), gpu_names()
-    if len(gpus) > 1 and backend == "tensorflow":
-        import tensorflow as tf
-
-        with tf.distribute.MirroredStrategy().scope():
-            yield
-    elif len(gpus) > 1 and backend == "jax":
-        previous = keras.distribution.distribution()
-        keras.distribution.set_distribution(keras.distribution.DataParallel())
-        try:
-            yield
-        finally:
-            keras.distribution.set_distribution(previous)
-    else:
-        yield
-
-
-def deterministic_ops() -> None:
-    """Ask the backend for deterministic kernels, so that a seeded run repeats exactly on one
-    machine (TensorFlow's ``enable_op_determinism``; JAX on a CPU is deterministic already;
-    PyTorch's ``use_deterministic_algorithms``)."""
-    backend = name()
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        tf.config.experimental.enable_op_determinism()
-    elif backend == "torch":
-        import torch
-
-        torch.use_deterministic_algorithms(True, warn_only=True)
-
-
-def compilable_augmentation(layer: keras.layers.Layer) -> keras.layers.Layer:
-    """``layer``, a random image layer, marked as compilable on JAX, where it is.
-
-    Keras marks ``RandomRotation`` and ``RandomZoom`` as not jit-compatible because TensorFlow's
-    XLA has no kernel for the projective transform they use; ``compile(jit_compile="auto")``
-    then trains a model that holds one without compiling it, under any backend. On JAX they
-    compile (``jax.scipy.ndimage.map_coordinates``), and op by op the mini Xception trained
-    2.5x slower there (14.5 against 35.6 images/s at 80x80 on a 2-core Intel Xeon, both with
-    the depthwise convolution below).
-    """
-    if name() == "jax":
-        layer.supports_jit = True
-    return layer
-
-
-_keras_depthwise_conv: Callable | None = None
-
-
-def use_fast_cpu_depthwise_convolution() -> None:
-    """On JAX's CPU, compute Keras' 2-D depthwise convolutions (the first half of every
-    ``SeparableConv2D``) as a sum of shifted, per-channel-scaled copies of the input.
-
-    XLA's CPU code for grouped convolutions, which Keras' JAX backend uses, is a known slow path
-    (jax-ml/jax#23713): training the mini Xception at 80x80, its gradient took most of the
-    compiled step (15.5 images/s, against 35.6 this way, on a 2-core Intel Xeon). The result is the same up to
-    float rounding (``tests/test_backend.py``). TensorFlow, PyTorch and JAX on a GPU are left
-    alone. Calling it again does nothing.
-    """
-    global _keras_depthwise_conv
-    if name() != "jax" or _keras_depthwise_conv is not None:
-        return
-    import jax
-
-    if jax.default_backend() != "cpu":
-        return
-    from keras.src.backend.jax import nn
-
-    _keras_depthwise_conv = nn.depthwise_conv
-    nn.depthwise_conv = _depthwise_conv_by_shifts
-
-
-@contextlib.contextmanager
-def keras_depthwise_convolution() -> Iterator[None]:
-    """Keras' own depthwise convolution inside, where :func:`use_fast_cpu_depthwise_convolution`
-    replaced it (``benchmarks/train_throughput.py`` measures one against the other)."""
-    if _keras_depthwise_conv is None:
-        yield
-        return
-    from keras.src.backend.jax import nn
-
-    nn.depthwise_conv = _keras_depthwise_conv
-    try:
-        yield
-    finally:
-        nn.depthwise_conv = _depthwise_conv_by_shifts
-
-
-def _depthwise_conv_by_shifts(inputs, kernel, strides=1, padding="valid", data_format=None,
-                              dilation_rate=1):
-    """Keras' ``depthwise_conv`` (same arguments) for 2-D channels-last inputs, by shifts."""
-    import jax.numpy as jnp
-
-    data_format = data_format or keras.config.image_data_format()
-    if data_format != "channels_last" or len(inputs.shape) != 4:
-        return _keras_depthwise_conv(inputs, kernel, strides, padding, data_format, dilation_rate)
-    inputs, kernel = jnp.asarray(inputs), jnp.asarray(kernel)
-    strides = (strides, strides) if isinstance(strides, int) else tuple(strides)
-    dilation = (dilation_rate, dilation_rate) if isinstance(dilation_rate, int) else tuple(dilation_rate)
-    reach = [(size - 1) * rate + 1 for size, rate in zip(kernel.shape[:2], dilation)]
-    pads, out_sizes = [], []
-    for length, extent, stride in zip(inputs.shape[1:3], reach, strides):
-        if padding.lower() == "same":
-            out_size = math.ceil(length / stride)
-            total = max((out_size - 1) * stride + extent - length, 0)
-            pads.append((total // 2, total - total // 2))
-        else:
-            out_size = (length - extent) // stride + 1
-            pads.append((0, 0))
-        out_sizes.append(out_size)
-    padded = jnp.pad(inputs, ((0, 0), *pads, (0, 0)))[..., None]
-    output = 0
-    for row in range(kernel.shape[0]):
-        for col in range(kernel.shape[1]):
-            top, left = row * dilation[0], col * dilation[1]
-            window = padded[:, top:top + (out_sizes[0] - 1) * strides[0] + 1:strides[0],
-                            left:left + (out_sizes[1] - 1) * strides[1] + 1:strides[1]]
-            output = output + window * kernel[row, col]
-    return jnp.reshape(output, output.shape[:3] + (-1,))
-
-
-use_fast_cpu_depthwise_convolution()
+# Imported for its effect: on JAX's CPU, Keras' depthwise convolution by shifts (lib.jax_cpu).
+from lib import jax_cpu  # noqa: E402,F401

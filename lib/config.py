@@ -75,7 +75,7 @@ class Settings:
     warmup_epochs: int = 0
     label_smoothing: float = 0.0
     weight_decay: float = 0.0
-    precision: str | None = None  # a Keras dtype policy; None: the fastest here (lib.backend)
+    precision: str | None = None  # a Keras dtype policy; None: the fastest here (lib.hardware)
 
     @property
     def calibrated(self) -> bool:
@@ -257,7 +257,8 @@ def with_overrides(settings: Settings, assignments: list[str]) -> Settings:
     for assignment in assignments:
         field, sep, text = assignment.partition("=")
         if not sep or not hasattr(settings, field) or field in ("mode", "data_dir", "split"):
-            raise ValueError(f"{assignment!r} is not field=value for a recipe field: use one of {', '.join(RECIPE_FIELDS)}, "
+            raise ValueError(f"{assignment!r} is not field=value for a recipe field: use one of "
+                             f"{', '.join(RECIPE_FIELDS)}, "
                              "precision or naive_learning_rate, e.g. learning_rate=2e-3.")
         current = getattr(settings, field)
         try:
@@ -317,13 +318,13 @@ def banner(settings: Settings | None = None, cut_by: str = "COURSE_EPOCHS") -> s
     """One line for the top of every notebook: mode, data, epochs cut (and by what), backend, device."""
     import keras
 
-    from lib import backend
+    from lib import backend, hardware
 
     settings = current_settings() if settings is None else settings
     cut = f" | epochs cut to {settings.epochs_cut_to} ({cut_by})" if settings.epochs_cut_to else ""
     return (
         f"Mode: {settings.mode} ({settings.reason}) | data: {display_path(settings.data_dir)}/{cut} | "
-        f"Keras {keras.__version__} on {backend.version()} | {backend.device_description()}"
+        f"Keras {keras.__version__} on {backend.version()} | {hardware.device_description()}"
     )
 
 

@@ -33,7 +33,7 @@ import keras
 
 from lib import config
 from lib.config import CLASS_NAMES
-from lib.data import decode
+from lib.images import decode
 from lib.report import progress
 from lib.files import NotOurFolderError, build_directory
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import keras
 from keras import layers
 
-from lib import backend
+from lib import jax_cpu
 
 BOOK_BLOCK_SIZES = (32, 64, 128, 256, 512)
 BOOK_PARAMETERS = 721_857  # the mini Xception's count in the book (section 9.3.5)
@@ -42,20 +42,20 @@ def augment(inputs: keras.KerasTensor, dtype=None) -> keras.KerasTensor:
     """The book's augmentation: horizontal flip, rotation 0.1 (of a turn), zoom 0.2."""
     flip, rotation, zoom = AUGMENTATION_LAYERS
     x = layers.RandomFlip("horizontal", name=flip, dtype=dtype)(inputs)
-    x = backend.compilable_augmentation(layers.RandomRotation(0.1, name=rotation, dtype=dtype))(x)
-    return backend.compilable_augmentation(layers.RandomZoom(0.2, name=zoom, dtype=dtype))(x)
+    x = jax_cpu.compilable_augmentation(layers.RandomRotation(0.1, name=rotation, dtype=dtype))(x)
+    return jax_cpu.compilable_augmentation(layers.RandomZoom(0.2, name=zoom, dtype=dtype))(x)
 
 
 def load_model(path: str | Path) -> keras.Model:
     """A model the course saved, with its augmentation compilable again where the backend compiles
-    it (:func:`lib.backend.compilable_augmentation`): a saved layer does not keep that mark, so
+    it (:func:`lib.jax_cpu.compilable_augmentation`): a saved layer does not keep that mark, so
     Keras would warn and run the loaded model op by op under JAX."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "Model doesn't support `jit_compile=True`")
         model = keras.models.load_model(path)
     for layer in model.layers:
         if layer.name in AUGMENTATION_LAYERS:
-            backend.compilable_augmentation(layer)
+            jax_cpu.compilable_augmentation(layer)
     if model.compiled:
         model.jit_compile = model.get_compile_config()["jit_compile"]
     return model
@@ -167,7 +167,8 @@ def compile_model(model: keras.Model, optimizer: str | keras.optimizers.Optimize
     ``learning_rate``) or an optimizer object; ``label_smoothing`` pulls the targets 0 and 1 towards 0.5."""
     if isinstance(optimizer, str):
         optimizer = keras.optimizers.get({"class_name": optimizer, "config": {"learning_rate": learning_rate}})
-    loss = keras.losses.BinaryCrossentropy(label_smoothing=label_smoothing) if label_smoothing else "binary_crossentropy"
+    loss = (keras.losses.BinaryCrossentropy(label_smoothing=label_smoothing) if label_smoothing
+            else "binary_crossentropy")
     model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
     return model
 

@@ -20,6 +20,7 @@ import keras
 import numpy as np
 
 from lib import config, data, models
+from lib.images import resize_like_pipeline
 
 TRAINED_DIR = Path(__file__).resolve().parent / "trained"
 MODEL_FILE = TRAINED_DIR / "mini_xception_real_photos.keras"
@@ -78,7 +79,7 @@ def chelsea(image_size: int = 180) -> np.ndarray:
     """scikit-image's photograph of Chelsea the cat, resized as the input pipeline resizes."""
     import skimage.data
 
-    return data.resize_like_pipeline(skimage.data.chelsea(), image_size)
+    return resize_like_pipeline(skimage.data.chelsea(), image_size)
 
 
 def chelsea_logit(model: keras.Model) -> float:

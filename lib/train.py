@@ -35,7 +35,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from lib import backend, config, data, models
+from lib import backend, config, data, hardware, models
 
 RESULTS_DIR = config.REPO_ROOT / "results"
 
@@ -102,13 +102,14 @@ class RunState(keras.callbacks.Callback):
         super().__init__()
         self.folder = folder
         self.backup, self.checkpoint, self.log = folder / "backup", folder / "best.keras", folder / "history.json"
-        saved = json.loads(self.log.read_text()) if self.log.is_file() else {"history": {}, "seconds": [], "sessions": []}
+        saved = (json.loads(self.log.read_text()) if self.log.is_file()
+                 else {"history": {}, "seconds": [], "sessions": []})
         finished = self.finished_epochs()
         self.history = {key: values[:finished] for key, values in saved["history"].items()}
         self.seconds = saved["seconds"][:finished]
         # Which machine trained which epochs: a resumed run may have moved.
         self.sessions = [s for s in saved["sessions"] if s["from_epoch"] < finished] + [
-            {"from_epoch": finished, "device": backend.device_description(), "backend": backend.version(),
+            {"from_epoch": finished, "device": hardware.device_description(), "backend": backend.version(),
              "date": datetime.date.today().isoformat()}]
         if finished == 0 and self.checkpoint.is_file():
             self.checkpoint.unlink()  # a run that starts over keeps nothing of an earlier one
@@ -185,12 +186,12 @@ class PackState(keras.callbacks.Callback):
 
 def mini_xception_for(settings: config.Settings, **overrides) -> keras.Model:
     """The mini Xception with the mode's input size, batch-norm momentum and precision (by default
-    the one that trains fastest here, :func:`lib.backend.fast_precision_policy`), not compiled.
+    the one that trains fastest here, :func:`lib.hardware.fast_precision_policy`), not compiled.
 
     ``overrides`` go to :func:`lib.models.build_mini_xception` and win over those values.
     """
     arguments = {"input_shape": settings.input_shape, "batch_norm_momentum": settings.batch_norm_momentum,
-                 "dtype_policy": settings.precision or backend.fast_precision_policy()}
+                 "dtype_policy": settings.precision or hardware.fast_precision_policy()}
     return models.build_mini_xception(**{**arguments, **overrides})
 
 
@@ -220,14 +221,15 @@ def optimizer_for(settings: config.Settings, learning_rate: float) -> keras.opti
 def build_for(settings: config.Settings, **overrides) -> keras.Model:
     """:func:`mini_xception_for`, compiled with the recipe of ``settings`` (:func:`optimizer_for`)."""
     return models.compile_model(mini_xception_for(settings, **overrides),
-                                optimizer_for(settings, settings.learning_rate), label_smoothing=settings.label_smoothing)
+                                optimizer_for(settings, settings.learning_rate),
+                                label_smoothing=settings.label_smoothing)
 
 
 def build_naive_for(settings: config.Settings, **overrides) -> keras.Model:
     """The naive convnet with the mode's input size and precision, compiled with the mode's
     recipe at the naive convnet's own learning rate (see :class:`lib.config.Settings`)."""
     arguments = {"input_shape": settings.input_shape,
-                 "dtype_policy": settings.precision or backend.fast_precision_policy()}
+                 "dtype_policy": settings.precision or hardware.fast_precision_policy()}
     model = models.build_naive_convnet(**{**arguments, **overrides})
     return models.compile_model(model, optimizer_for(settings, settings.naive_learning_rate),
                                 label_smoothing=settings.label_smoothing)
@@ -250,7 +252,7 @@ def train_model(settings: config.Settings, name: str = "mini_xception", seed: in
     check_model_name(name)
     config.set_seed(seed)
     datasets = data.load_datasets(data.prepare_data(settings), settings.image_size, settings.batch_size, seed)
-    with backend.distribution_scope():
+    with hardware.distribution_scope():
         model = BUILDERS[name](settings)
     run = run_name(settings, name)
     folder = run_dir(settings, run) if resume else None
@@ -325,11 +327,12 @@ def provenance(settings: config.Settings, base_dir: Path) -> dict:
     try:
         # "-dirty" when the checkout had uncommitted changes: the code that ran is then not the commit's alone.
         commit = commit or subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=40"],
-                                          cwd=config.REPO_ROOT, capture_output=True, text=True, check=True).stdout.strip()
+                                          cwd=config.REPO_ROOT, capture_output=True, text=True,
+                                          check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         commit = "unknown"
     return {
-        "device": backend.device_description(),
+        "device": hardware.device_description(),
         "backend": backend.version(),
         "keras": keras.__version__,
         "data": config.display_path(base_dir.parent / "train"),
@@ -374,10 +377,16 @@ def records_table(runs: tuple[str, ...] = BOOK_TABLE_RUNS) -> str:
     return "\n".join(lines)
 
 
+def differing_fields(reference: config.Settings, other: config.Settings) -> list[str]:
+    """The recipe fields (but its name) in which ``other`` differs from ``reference``, in order."""
+    return [field for field in config.RECIPE_FIELDS
+            if field != "recipe" and getattr(other, field) != getattr(reference, field)]
+
+
 def recipe_differences(reference: config.Settings, other: config.Settings) -> list[str]:
     """One line per recipe field in which ``other`` differs from ``reference`` (chapter 3)."""
     return [f"{field:>20}: {getattr(reference, field)!s:>9} -> {getattr(other, field)!s}"
-            for field in config.RECIPE_FIELDS if field != "recipe" and getattr(reference, field) != getattr(other, field)]
+            for field in differing_fields(reference, other)]
 
 
 def trial_records() -> list[dict]:
@@ -395,8 +404,7 @@ def settings_of(record: dict) -> config.Settings:
 
 def changes(reference: config.Settings, other: config.Settings) -> str:
     """The recipe fields of ``other`` that differ from ``reference``, as "field value, ..."."""
-    return ", ".join(f"{field} {getattr(other, field)}" for field in config.RECIPE_FIELDS
-                     if field != "recipe" and getattr(other, field) != getattr(reference, field))
+    return ", ".join(f"{field} {getattr(other, field)}" for field in differing_fields(reference, other))
 
 
 def trials_table(reference: config.Settings) -> list[str]:
@@ -456,8 +464,8 @@ def recipe_of(record: dict) -> str:
     whose fields it ran with, else the name the run gave itself (a trial's)."""
     ran = {k: v for k, v in record["recipe_fields"].items() if k != "recipe"}
     settings = config.settings_for(record["mode"])
-    named = {**({name: config.with_recipe(settings, name) for name in config.RECIPES} if record["mode"] == "full" else {}),
-             settings.recipe: settings}
+    recipes = config.RECIPES if record["mode"] == "full" else {}
+    named = {**{name: config.with_recipe(settings, name) for name in recipes}, settings.recipe: settings}
     for name, candidate in named.items():
         if {k: v for k, v in candidate.recipe_fields().items() if k != "recipe"} == ran:
             return name

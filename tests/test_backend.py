@@ -1,5 +1,5 @@
-"""lib.backend: gradients, precision and devices on the backend this process runs (TensorFlow by
-default), and the same computations compared across every backend installed here."""
+"""lib.backend, lib.hardware and lib.jax_cpu: gradients, precision and devices on the backend this process runs
+(TensorFlow by default), and the same computations compared across every backend installed here."""
 
 import importlib.util
 import json
@@ -12,7 +12,7 @@ import keras
 import numpy as np
 import pytest
 
-from lib import architecture, backend, models
+from lib import architecture, backend, hardware, jax_cpu, models
 from tests.backend_probe import probe
 
 
@@ -28,7 +28,7 @@ from tests.backend_probe import probe
     ("tensorflow", False, "avx2 fma", "float32"),
 ])
 def test_precision_policy_follows_the_hardware_and_the_backend(name, gpu, flags, policy):
-    assert backend.precision_policy_for(name, gpu, flags) == policy
+    assert hardware.precision_policy_for(name, gpu, flags) == policy
 
 
 def test_input_gradients_of_a_known_function():
@@ -64,12 +64,12 @@ def test_weight_gradients_match_the_hand_derivative_and_change_nothing():
 
 
 def test_the_device_is_named_with_its_model():
-    description = backend.device_description()
-    assert description.startswith(("CPU (", "GPU (")) and (backend.gpu_names() or backend.cpu_model() in description)
+    description = hardware.device_description()
+    assert description.startswith(("CPU (", "GPU (")) and (hardware.gpu_names() or hardware.cpu_model() in description)
 
 
 def test_one_device_needs_no_distribution():
-    with backend.distribution_scope():
+    with hardware.distribution_scope():
         model = models.build_mini_xception((32, 32, 3), block_sizes=(8,))
     assert model.count_params() > 0 and keras.distribution.distribution() is None
 
@@ -98,9 +98,9 @@ def test_depthwise_convolution_by_shifts_is_keras_own(kernel_size, strides, padd
         gradients = jax.grad(lambda x, k: (convolve(convolution, x, k) * weights).sum(), (0, 1))(inputs, kernel)
         return output, gradients
 
-    assert backend._keras_depthwise_conv is not None, "the shifts are not in use on JAX's CPU"
+    assert jax_cpu._keras_depthwise_conv is not None, "the shifts are not in use on JAX's CPU"
     (ours, our_gradients), (keras_own, keras_gradients) = map(
-        output_and_gradients, (backend._depthwise_conv_by_shifts, backend._keras_depthwise_conv))
+        output_and_gradients, (jax_cpu._depthwise_conv_by_shifts, jax_cpu._keras_depthwise_conv))
     assert ours.shape == keras_own.shape
     np.testing.assert_allclose(ours, keras_own, rtol=1e-5, atol=1e-4)
     for mine, theirs in zip(our_gradients, keras_gradients):
@@ -162,7 +162,7 @@ TRAIN_WITHOUT_TENSORFLOW = """
 import functools, json, sys
 from dataclasses import replace
 import numpy as np
-from lib import backend, config, data, train
+from lib import backend, config, data, images, train
 
 small = replace(config.current_settings(), split=config.Split((0, 16), (16, 24), (24, 32)))
 config.current_settings = functools.cache(lambda: small)
@@ -185,7 +185,7 @@ try:
 except ModuleNotFoundError as error:
     seen["import_tensorflow"] = str(error)
 print(json.dumps({"tensorflow_modules": sorted(m for m in sys.modules if m.split(".")[0] == "tensorflow"),
-                  "has_tensorflow": backend.has_tensorflow(), "pipeline": data.default_pipeline(),
+                  "has_tensorflow": backend.has_tensorflow(), "pipeline": images.default_pipeline(),
                   "backend": backend.name(), "summary": summary, **seen}))
 """
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import runpy
 import sys
 
-from lib import backend, config
+from lib import backend, config, hardware
 
 
 def test_the_throughput_benchmark_measures_bfloat16_where_the_cpu_has_it(monkeypatch, capsys):
     # AMX: where TensorFlow and JAX train in float32, so bfloat16 is there only because it is measured.
-    monkeypatch.setattr(backend, "read_cpuinfo", lambda: "flags\t\t: avx512f avx512_bf16 amx_bf16 amx_tile")
+    monkeypatch.setattr(hardware, "read_cpuinfo", lambda: "flags\t\t: avx512f avx512_bf16 amx_bf16 amx_tile")
     monkeypatch.setattr(sys, "argv", ["train_throughput.py", "--images-per-class", "4", "--epochs", "1",
                                       "--image-size", "32"])
     runpy.run_path(str(config.REPO_ROOT / "benchmarks" / "train_throughput.py"), run_name="__main__")

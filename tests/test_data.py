@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from lib import data
+from lib import data, images
 from lib.files import NotOurFolderError
 from lib.toy_pets import mask_directory_for
 
@@ -44,13 +44,13 @@ def odd_images(tmp_path):
     return folder
 
 
-@pytest.mark.parametrize("pipeline", data.PIPELINES)
+@pytest.mark.parametrize("pipeline", images.PIPELINES)
 def test_find_bad_images_lists_exactly_what_the_decoder_rejects(odd_images, pipeline):
-    assert sorted(p.name for p in data.find_bad_images(odd_images, pipeline)) == sorted(BAD)
+    assert sorted(p.name for p in images.find_bad_images(odd_images, pipeline)) == sorted(BAD)
     assert sorted(p.name for p in odd_images.iterdir()) == sorted([*GOOD, *BAD, "notes.txt"]), "nothing is deleted"
 
 
-@pytest.mark.parametrize("pipeline", data.PIPELINES)
+@pytest.mark.parametrize("pipeline", images.PIPELINES)
 def test_the_readable_odd_formats_load_through_the_pipeline(odd_images, tmp_path, pipeline):
     base = tmp_path / "base"
     for subset in ("train", "validation", "test"):
@@ -65,7 +65,7 @@ def test_the_readable_odd_formats_load_through_the_pipeline(odd_images, tmp_path
 
 def test_find_bad_images_explains_a_missing_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match="is not a folder"):
-        data.find_bad_images(tmp_path / "nowhere")
+        images.find_bad_images(tmp_path / "nowhere")
 
 
 def kaggle_folder(root, n, bad=()):
@@ -154,7 +154,7 @@ def test_an_interrupted_make_subset_leaves_no_half_subset(tmp_path, monkeypatch)
     assert len(listing(data.make_subset("train", 0, 4, source, tmp_path / "small"))) == 8
 
 
-@pytest.mark.parametrize("pipeline", data.PIPELINES)
+@pytest.mark.parametrize("pipeline", images.PIPELINES)
 def test_load_datasets_shapes_labels_and_order(toy_subsets, pipeline):
     train, validation, test = data.load_datasets(toy_subsets, image_size=48, batch_size=5, pipeline=pipeline)
     images, labels = data.first_batch(train)
@@ -170,10 +170,10 @@ def test_load_datasets_shapes_labels_and_order(toy_subsets, pipeline):
 def test_both_pipelines_give_the_same_images_and_labels(toy_subsets):
     """The "arrays" pipeline (no TensorFlow) serves what tf.data serves, up to the decoders' rounding."""
     served = {}
-    for pipeline in data.PIPELINES:
+    for pipeline in images.PIPELINES:
         _, _, test = data.load_datasets(toy_subsets, image_size=(40, 40), batch_size=3, pipeline=pipeline)
-        images, labels = zip(*data.batches(test))
-        served[pipeline] = np.concatenate(images).astype(int), np.concatenate(labels)
+        pictures, labels = zip(*data.batches(test))
+        served[pipeline] = np.concatenate(pictures).astype(int), np.concatenate(labels)
     (tf_images, tf_labels), (array_images, array_labels) = served.values()
     assert (tf_labels == array_labels).all() and tf_images.shape == array_images.shape == (4, 40, 40, 3)
     assert np.abs(tf_images - array_images).mean() < 2, "JPEG decoders differ by a grey level here and there"
@@ -227,7 +227,7 @@ def test_subset_files_lists_cats_then_dogs_by_index(toy_subsets):
         data.subset_files(toy_subsets, "test", per_class=9)
 
 
-@pytest.mark.parametrize("pipeline", data.PIPELINES)
+@pytest.mark.parametrize("pipeline", images.PIPELINES)
 def test_load_images_match_what_the_pipeline_feeds_the_model(toy_subsets, pipeline):
     _, _, test = data.load_datasets(toy_subsets, image_size=48, batch_size=4, pipeline=pipeline)
     served = np.concatenate([x for x, _ in data.batches(test)])

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from keras import layers
 
-from lib import backend
+from lib import backend, models
 from lib.interpret import filter_patterns
 
 
@@ -68,3 +68,12 @@ def test_ascent_gains_count_the_filters_that_rose_and_take_the_smallest_layer_me
     assert filter_patterns.ascent_gains([overshot, steady]) == {"share_raised": 0.75, "smallest_mean_gain": 0.75}
     fell = patterns([1.0, 1.0], [3.0, -2.0])  # one of two rose, but the mean fell
     assert filter_patterns.ascent_gains([fell])["smallest_mean_gain"] == -0.5
+
+
+def test_an_extractor_on_a_smaller_canvas_keeps_the_weights():
+    model = models.build_mini_xception((64, 64, 3), block_sizes=(8, 16))
+    small = filter_patterns.feature_extractor(model, "block2_sepconv2", image_size=32)
+    assert tuple(small.input.shape[1:]) == (32, 32, 3) and small.output.shape[-1] == 16
+    original = {w.path: backend.to_numpy(w) for w in model.weights}
+    assert small.weights and all(np.array_equal(original[w.path], backend.to_numpy(w)) for w in small.weights)
+    assert filter_patterns.feature_extractor(model, "block2_sepconv2", 64).input.shape[1] == 64

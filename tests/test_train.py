@@ -11,7 +11,7 @@ import keras
 import numpy as np
 import pytest
 
-from lib import backend, config, data, models, train
+from lib import backend, config, data, hardware, models, train
 
 SMALL_SPLIT = config.Split((0, 8), (8, 10), (10, 12))
 
@@ -54,7 +54,7 @@ def test_tiny_mode_learns(data_root, monkeypatch, capsys):
     printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert printed == summary and summary["mode"] == "tiny" and summary["parameters"] == models.BOOK_PARAMETERS
     assert summary["val_accuracy"] >= 0.8 and summary["test_accuracy"] >= 0.8
-    assert summary["precision"] == backend.fast_precision_policy()
+    assert summary["precision"] == hardware.fast_precision_policy()
     assert keras.mixed_precision.dtype_policy().name == "float32", "training leaves Keras' global policy alone"
 
 
@@ -67,7 +67,7 @@ def test_load_trained_model_trains_when_missing_then_loads(data_root, capsys):
     assert not config.model_path(settings).exists()
     model = train.load_trained_model(settings)
     assert "training one now" in capsys.readouterr().out and model.count_params() == models.BOOK_PARAMETERS
-    assert model.get_layer(models.STEM).dtype_policy.name == backend.fast_precision_policy(), "as chapter 3 trains"
+    assert model.get_layer(models.STEM).dtype_policy.name == hardware.fast_precision_policy(), "as chapter 3 trains"
     assert config.model_path(settings).is_file()
     train.load_trained_model(settings)
     assert "training one now" not in capsys.readouterr().out
@@ -115,7 +115,7 @@ def test_record_writes_the_run_and_where_it_came_from(data_root, monkeypatch, tm
 
 
 def test_the_fast_precision_stays_in_the_model_it_builds(monkeypatch):
-    monkeypatch.setattr(backend, "fast_precision_policy", lambda: "mixed_bfloat16")
+    monkeypatch.setattr(hardware, "fast_precision_policy", lambda: "mixed_bfloat16")
     model = train.mini_xception_for(config.settings_for("tiny"))
     assert model.get_layer(models.STEM).dtype_policy.name == "mixed_bfloat16"
     assert keras.config.dtype_policy().name == "float32", "the global dtype policy stays the caller's"
@@ -170,7 +170,8 @@ train.main(sys.argv[1:])
 def test_a_killed_run_resumes_from_its_state_file_and_records_every_epoch(tmp_path):
     state_file = tmp_path / "committed" / "run.zip"
     environment = {**os.environ, "COURSE_MODE": "tiny", "COURSE_DATA_DIR": str(tmp_path / "data"),
-                   "COURSE_RUNS_DIR": str(tmp_path / "runs"), "COURSE_EPOCHS": "", "RESULTS_DIR": str(tmp_path / "results")}
+                   "COURSE_RUNS_DIR": str(tmp_path / "runs"), "COURSE_EPOCHS": "",
+                   "RESULTS_DIR": str(tmp_path / "results")}
     arguments = [sys.executable, "-c", RESUMABLE_RUN, "--epochs", "4", "--resume", "--state-file", str(state_file),
                  "--record", "--set", "recipe=resumed"]
     killed = subprocess.run(arguments, env={**environment, "KILL_IN_EPOCH": "3"}, cwd=tmp_path,

@@ -19,7 +19,8 @@ import keras
 import numpy as np
 from PIL import Image
 
-from lib import backend, data, toy_pets
+from lib import backend, toy_pets
+from lib.images import decode, resize_like_pipeline
 from lib.interpret.gradcam import upsample
 
 
@@ -35,7 +36,7 @@ def edited_toy_pets(label: str, indices: Sequence[int], seed: int, difficulty: s
         picture, _ = toy_pets.draw_pet(label, index, seed, difficulty, drawn_size, parts=parts, cue=cue)
         encoded = io.BytesIO()
         picture.save(encoded, format="JPEG", quality=toy_pets.JPEG_QUALITY)
-        images.append(data.resize_like_pipeline(data.decode(encoded.getvalue()), image_size))
+        images.append(resize_like_pipeline(decode(encoded.getvalue()), image_size))
     return np.stack(images)
 
 
@@ -73,7 +74,7 @@ def cat_and_dog_pairs(count: int, difficulty: str | toy_pets.Difficulty, image_s
         picture, heads = toy_pets.draw_pair(index, seed, difficulty)
         encoded = io.BytesIO()
         picture.save(encoded, format="JPEG", quality=toy_pets.JPEG_QUALITY)
-        images.append(data.resize_like_pipeline(data.decode(encoded.getvalue()), image_size))
+        images.append(resize_like_pipeline(decode(encoded.getvalue()), image_size))
         masks.append([np.asarray(Image.fromarray(head).resize((image_size, image_size), Image.NEAREST))
                       for head in heads])
     return np.stack(images), np.asarray(masks, dtype=bool)

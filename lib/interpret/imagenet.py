@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 import keras
 import numpy as np
 
-from lib.data import resize_like_pipeline
+from lib.images import resize_like_pipeline
 from lib.interpret.gradcam import grad_cam
 
 XCEPTION_WEIGHTS_BASE_URL = "https://storage.googleapis.com/tensorflow/keras-applications/xception"
