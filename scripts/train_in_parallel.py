@@ -98,12 +98,13 @@ def main(argv: list[str] | None = None) -> None:
                    "XLA_PYTHON_CLIENT_MEM_FRACTION": f"{0.9 / len(plan):.3f}"}
     processes = {}
     for name, extra in plan.items():
-        command = [sys.executable, "-m", "lib.train", "--record", "--resume", "--state-file", str(states / f"{name}.zip"),
-                   "--note", arguments.note, *FLOAT32, *extra]
+        command = [sys.executable, "-m", "lib.train", "--record", "--resume",
+                   "--state-file", str(states / f"{name}.zip"), "--note", arguments.note, *FLOAT32, *extra]
         if arguments.epochs:
             command += ["--epochs", str(arguments.epochs)]
         log = open(arguments.output / f"{name}.log", "w")
-        processes[name] = (subprocess.Popen(command, cwd=REPO, env=environment, stdout=log, stderr=subprocess.STDOUT), log)
+        process = subprocess.Popen(command, cwd=REPO, env=environment, stdout=log, stderr=subprocess.STDOUT)
+        processes[name] = (process, log)
     while any(p.poll() is None for p, _ in processes.values()) and time.monotonic() - start < arguments.deadline:
         time.sleep(5)
     for name, (process, log) in processes.items():
