@@ -16,9 +16,11 @@ in turn:
   depthwise convolution, which ``lib.jax_cpu.use_fast_cpu_depthwise_convolution`` replaces.
 
 The first epoch of each is warm-up (graph tracing) and is not counted. The last
-lines printed end with ratios of median images per second: the course's policy over
-the seed, bfloat16 over float32 where both ran, and the depthwise convolution by shifts
-over Keras' own where both ran.
+lines printed end with ratios of median images per second: the course's pipeline in float32
+over the seed, bfloat16 over float32 where both ran, the depthwise convolution by shifts
+over Keras' own where both ran, and the course's policy over the seed. The result is also
+written to ``results/benchmarks/train_throughput_{backend}_{size}.json``, where the book's
+page "Reproducing the results" reads it.
 
     python benchmarks/train_throughput.py [--images-per-class 160] [--epochs 5] [--image-size 180]
 """
@@ -29,6 +31,7 @@ import argparse
 import contextlib
 import os
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -38,7 +41,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 from keras import layers  # noqa: E402
 
-from lib import backend, config, data, hardware, jax_cpu, models  # noqa: E402
+from lib import backend, config, data, hardware, jax_cpu, models, reproducing  # noqa: E402
 from lib.toy_pets import make_toy_pets  # noqa: E402
 
 BOOK_IMAGE_SIZE, BATCH_SIZE = 180, 32
@@ -124,6 +127,7 @@ def main() -> None:
     parser.add_argument("--image-size", type=int, default=BOOK_IMAGE_SIZE,
                         help="side of the square images (tiny mode trains at 80)")
     args = parser.parse_args()
+    started = time.perf_counter()
     config.set_seed(0)
     images = 2 * args.images_per_class
     with tempfile.TemporaryDirectory() as root:
@@ -139,15 +143,22 @@ def main() -> None:
     print(f"{hardware.device_description()} on {backend.version()}, {images} images of "
           f"{args.image_size}x{args.image_size}, batch {BATCH_SIZE}, "
           f"median images/s: " + ", ".join(f"{name} {rate:.1f}" for name, rate in median.items()))
-    course = median[f"course in {hardware.fast_precision_policy()}"]
-    print(f"course in float32/seed training throughput: {median['course in float32'] / median['seed']:.2f}")
+    ratios = {"course in float32/seed": median["course in float32"] / median["seed"]}
     if "course in mixed_bfloat16" in median:
-        print("course in mixed_bfloat16/course in float32 training throughput: "
-              f"{median['course in mixed_bfloat16'] / median['course in float32']:.2f}")
+        ratios["course in mixed_bfloat16/course in float32"] = (median["course in mixed_bfloat16"]
+                                                               / median["course in float32"])
     if GROUPED in median:
-        print(f"course in float32/{GROUPED} training throughput: "
-              f"{median['course in float32'] / median[GROUPED]:.2f}")
-    print(f"course/seed training throughput: {course / median['seed']:.2f}")
+        ratios[f"course in float32/{GROUPED}"] = median["course in float32"] / median[GROUPED]
+    ratios["course/seed"] = median[f"course in {hardware.fast_precision_policy()}"] / median["seed"]
+    rows = [{"pipeline": name, "images": images, "size": f"{args.image_size}x{args.image_size}",
+             "batch": BATCH_SIZE, "median images/s": round(rate, 1)} for name, rate in median.items()]
+    path = reproducing.write_result(
+        f"train_throughput_{backend.name()}_{args.image_size}",
+        " ".join(["python benchmarks/train_throughput.py", *sys.argv[1:]]), time.perf_counter() - started,
+        rows, {f"{ratio} training throughput": round(value, 2) for ratio, value in ratios.items()})
+    print(f"written to {config.display_path(path)}")
+    for ratio, value in ratios.items():  # the course over the seed last: the line a reader looks for
+        print(f"{ratio} training throughput: {value:.2f}")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@
 - ``lib.architecture``: layer costs, receptive fields, deep stacks and ablations (chapter 2);
 - ``lib.train``: training with the mode's settings and recipes (``python -m lib.train``), resumable
   runs, saved models, records;
+- ``lib.provenance``: the commit, machine and software stored with every record and benchmark result;
+- ``lib.reproducing``: the book's page "Reproducing the results", generated from ``results/``;
 - ``lib.real_model``: the committed mini Xception trained on real photographs (chapters 3-5);
 - ``lib.evaluate``: predictions, confusion matrix, most confident mistakes (chapter 3);
 - ``lib.separable``: convolutions from scratch in NumPy, their costs, timings, correlations (chapter 1);

@@ -27,7 +27,6 @@ import datetime
 import json
 import os
 import shutil
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +35,7 @@ import keras
 import numpy as np
 
 from lib import backend, config, data, hardware, models
+from lib import provenance as lib_provenance
 
 RESULTS_DIR = config.REPO_ROOT / "results"
 
@@ -321,28 +321,19 @@ def summarize(settings: config.Settings, name: str, run: TrainingRun, validation
 def provenance(settings: config.Settings, base_dir: Path) -> dict:
     """Where a recorded run came from: machine, software, data, date and commit."""
     counts = {subset: sum(1 for _ in (base_dir / subset).rglob("*.jpg")) for subset, _ in settings.split.items()}
-    # A copy of the work tree (a GPU machine's, say) may carry a stale .git or none: whoever made the
-    # copy says which commit it holds.
-    commit = os.environ.get("COURSE_COMMIT", "").strip()
-    try:
-        # "-dirty" when the checkout had uncommitted changes: the code that ran is then not the commit's alone.
-        commit = commit or subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=40"],
-                                          cwd=config.REPO_ROOT, capture_output=True, text=True,
-                                          check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        commit = "unknown"
+    where = lib_provenance.environment()
     return {
-        "device": hardware.device_description(),
-        "backend": backend.version(),
-        "keras": keras.__version__,
+        "device": where["device"],
+        "backend": where["backend"],
+        "keras": where["keras"],
         "data": config.display_path(base_dir.parent / "train"),
         "images": counts,
         "image_size": settings.image_size,
         "batch_size": settings.batch_size,
         "optimizer": f"{settings.optimizer}, learning rate {settings.learning_rate}",
         "epochs_planned": settings.epochs,
-        "date": datetime.date.today().isoformat(),
-        "commit": commit,
+        "date": where["date"],
+        "commit": where["commit"],
     }
 
 
@@ -389,10 +380,16 @@ def recipe_differences(reference: config.Settings, other: config.Settings) -> li
             for field in differing_fields(reference, other)]
 
 
+def record_files(mode: str | None = None) -> list[Path]:
+    """Every recorded run of ``mode`` (of every mode when None): ``results/{mode}/``, trials included."""
+    modes = [mode] if mode else sorted(config.MODES_SETTINGS)
+    return sorted(path for m in modes for path in (RESULTS_DIR / m).rglob("*.json"))
+
+
 def trial_records() -> list[dict]:
     """Every recorded full-mode run of the mini Xception in at most 40 epochs (the faster recipe's
     trials, ``results/full/trials/`` and the one chosen), best validation accuracy first."""
-    found = [json.loads(p.read_text()) for p in (RESULTS_DIR / "full").rglob("mini_xception*.json")]
+    found = [json.loads(p.read_text()) for p in record_files("full") if p.name.startswith("mini_xception")]
     return sorted((r for r in found if r["epochs"] <= 40), key=lambda r: -r["val_accuracy"])
 
 

@@ -1,11 +1,14 @@
 """Checks of the built site's HTML, _build/html, which `make book` produces (see tests/site.py)."""
 
+import html as html_module
+import json
 import re
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from lib import reproducing, train
 from tests.site import NOTEBOOKS, SITE, require_site
 
 NOISE = ("absl::InitializeLog", "oneDNN custom operations", "cuInit", "cuda_platform")
@@ -53,4 +56,25 @@ def test_exercise_checks_print_the_number_the_page_gives(page):
     numbered = set(re.findall(r'<span class="caption-number">Exercise ([\d.]+) </span>', page))
     checked = set(re.findall(r"Exercise ([\d.]+): (?:not answered yet|passed|answered)", page))
     assert checked, "every chapter's exercises are checked"
-    assert checked <= numbered, f"checks print exercises {sorted(checked - numbered)}, the page numbers {sorted(numbered)}"
+    assert checked <= numbered, \
+        f"checks print exercises {sorted(checked - numbered)}, the page numbers {sorted(numbered)}"
+
+
+def test_the_reproducing_page_shows_every_record_and_benchmark_as_its_file_holds_it():
+    html = (SITE / "book" / "reproducing.html").read_text()
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", html, flags=re.S)
+    text = html_module.unescape(" ".join(re.sub(r"<[^>]+>", "", cell).strip() for cell in cells))
+    for path in train.record_files():
+        record = json.loads(path.read_text())
+        assert str(path.relative_to(train.RESULTS_DIR)) in text, path
+        for figure in (f"{record['val_accuracy']:.2%}", f"{record['test_accuracy']:.2%}",
+                       record["provenance"]["commit"][:10]):
+            assert figure in text, f"{path.name}: {figure}"
+    words = html_module.unescape(re.sub(r"<[^>]+>", "", html))
+    for result in reproducing.benchmark_results():
+        assert result["command"] in words and result["provenance"]["commit"][:10] in words, result["benchmark"]
+        for row in result["rows"]:
+            for value in row.values():
+                assert reproducing.cell_text(value) in text, f"{result['benchmark']}: {value}"
+        for key, value in result["summary"].items():
+            assert f"{key}: {reproducing.cell_text(value)}" in words, f"{result['benchmark']}: {key}"

@@ -8,7 +8,7 @@ import pytest
 
 from lib import config, train
 
-RECORDS = sorted(train.RESULTS_DIR.rglob("*.json"))
+RECORDS = train.record_files()
 KEYS = {"model", "mode", "recipe", "parameters", "precision", "epochs", "train_seconds", "best_epoch", "val_accuracy",
         "test_accuracy", "seconds_per_epoch", "recipe_fields", "history", "provenance"}
 PROVENANCE = {"device", "backend", "keras", "data", "images", "image_size", "batch_size", "optimizer",
