@@ -195,13 +195,13 @@ class AblationRun:
 
 def run_ablation(
     variants: dict[str, Callable[[], keras.Model]], settings, train_ds, validation_ds,
-    epochs: int, seeds: Sequence[int] = (0,),
+    epochs: int, seeds: Sequence[int] | None = None,
 ) -> list[AblationRun]:
-    """Train every variant (a function that builds a model) once per seed, all compiled with
-    the optimizer of ``settings`` (a :class:`lib.config.Settings`) and trained on the same data
-    for the same number of epochs; the seed is set before each build."""
+    """Train every variant (a function that builds a model) once per seed (the settings' own when
+    ``seeds`` is None), all compiled with the optimizer of ``settings`` (a :class:`lib.config.Settings`)
+    and trained on the same data for the same number of epochs; the seed is set before each build."""
     runs = []
-    jobs = [(name, seed) for seed in seeds for name in variants]
+    jobs = [(name, seed) for seed in (seeds or (settings.seed,)) for name in variants]
     for name, seed in progress(jobs, "Training variants", "model", minimum=0):
         config.set_seed(seed)
         model = models.compile_model(variants[name](), settings.optimizer, settings.learning_rate)

@@ -76,6 +76,9 @@ class Settings:
     label_smoothing: float = 0.0
     weight_decay: float = 0.0
     precision: str | None = None  # a Keras dtype policy; None: the fastest here (lib.hardware)
+    # COURSE_SEED: where every training and random draw of the chapters starts. 0 gives the values the
+    # book was built with; benchmarks/claims.py runs the chapters with others.
+    seed: int = 0
 
     @property
     def calibrated(self) -> bool:
@@ -196,10 +199,19 @@ def resolve_mode(requested: str, root: Path) -> tuple[str, str]:
     )
 
 
-def settings_for(mode: str, reason: str = "", root: Path | None = None, epochs: int | None = None) -> Settings:
-    """The settings of ``mode`` ("tiny" or "full"); ``epochs`` caps every training budget."""
-    settings = _mode_settings(mode, reason, data_dir() if root is None else root)
+def settings_for(mode: str, reason: str = "", root: Path | None = None, epochs: int | None = None,
+                 seed: int = 0) -> Settings:
+    """The settings of ``mode`` ("tiny" or "full"); ``epochs`` caps every training budget; ``seed``
+    (``COURSE_SEED``) is where training and random draws start (:func:`with_seed`)."""
+    settings = with_seed(_mode_settings(mode, reason, data_dir() if root is None else root), seed)
     return settings if epochs is None else cut_epochs(settings, epochs)
+
+
+def with_seed(settings: Settings, seed: int) -> Settings:
+    """``settings`` started from ``seed``: chapter 2's ablation seeds move past those of every lower
+    seed ((0, 1, 2) becomes (3s, 3s + 1, 3s + 2)), so seed 0 keeps the book's and no two seeds share one."""
+    span = max(settings.ablation_seeds) + 1
+    return replace(settings, seed=seed, ablation_seeds=tuple(a + span * seed for a in settings.ablation_seeds))
 
 
 def cut_epochs(settings: Settings, epochs: int) -> Settings:
@@ -279,6 +291,17 @@ def _mode_settings(mode: str, reason: str, root: Path) -> Settings:
     return replace(MODES_SETTINGS[mode], reason=reason, data_dir=root)
 
 
+def seed_override() -> int:
+    """``COURSE_SEED`` as a whole number (0 when it is not set)."""
+    value = os.environ.get("COURSE_SEED", "").strip()
+    if not value:
+        return 0
+    if not value.isdigit():
+        raise ValueError(f"COURSE_SEED={value!r} is not a seed: set it to a whole number such as 1 (0, the "
+                         "default, gives the book's values), or unset it.")
+    return int(value)
+
+
 def epochs_override() -> int | None:
     """``COURSE_EPOCHS`` as a whole number of at least 1, or None when it is not set."""
     value = os.environ.get("COURSE_EPOCHS", "").strip()
@@ -292,11 +315,11 @@ def epochs_override() -> int | None:
 
 @functools.cache
 def current_settings() -> Settings:
-    """The settings of this process, from ``COURSE_MODE``, ``COURSE_DATA_DIR`` and
-    ``COURSE_EPOCHS`` (read once)."""
+    """The settings of this process, from ``COURSE_MODE``, ``COURSE_DATA_DIR``, ``COURSE_EPOCHS``
+    and ``COURSE_SEED`` (read once)."""
     root = data_dir()
     mode, reason = resolve_mode(os.environ.get("COURSE_MODE", "auto"), root)
-    return settings_for(mode, reason, root, epochs_override())
+    return settings_for(mode, reason, root, epochs_override(), seed_override())
 
 
 def model_path(settings: Settings, name: str = "mini_xception") -> Path:
@@ -315,15 +338,17 @@ def display_path(path: Path) -> str:
 
 
 def banner(settings: Settings | None = None, cut_by: str = "COURSE_EPOCHS") -> str:
-    """One line for the top of every notebook: mode, data, epochs cut (and by what), backend, device."""
+    """One line for the top of every notebook: mode, data, epochs cut (and by what), a seed other than
+    the book's, backend, device."""
     import keras
 
     from lib import backend, hardware
 
     settings = current_settings() if settings is None else settings
     cut = f" | epochs cut to {settings.epochs_cut_to} ({cut_by})" if settings.epochs_cut_to else ""
+    seed = f" | seed {settings.seed} (COURSE_SEED)" if settings.seed else ""
     return (
-        f"Mode: {settings.mode} ({settings.reason}) | data: {display_path(settings.data_dir)}/{cut} | "
+        f"Mode: {settings.mode} ({settings.reason}) | data: {display_path(settings.data_dir)}/{cut}{seed} | "
         f"Keras {keras.__version__} on {backend.version()} | {hardware.device_description()}"
     )
 

@@ -44,10 +44,11 @@ def marked_split(settings: config.Settings, per_class: int, marked: str = "dog")
     return base
 
 
-def train_on(base: Path, settings: config.Settings, epochs: int, seed: int = 0, model=None) -> TrainingRun:
-    """The mini Xception (or ``model``, to train further) trained on ``base``'s split with the mode's settings."""
-    config.set_seed(seed)
-    train_ds, validation_ds, _ = data.load_datasets(base, settings.image_size, settings.batch_size, seed)
+def train_on(base: Path, settings: config.Settings, epochs: int, model=None) -> TrainingRun:
+    """The mini Xception (or ``model``, to train further) trained on ``base``'s split with the mode's
+    settings, from their seed."""
+    config.set_seed(settings.seed)
+    train_ds, validation_ds, _ = data.load_datasets(base, settings.image_size, settings.batch_size, settings.seed)
     return train(model or build_for(settings), train_ds, validation_ds, epochs, verbose=0)
 
 

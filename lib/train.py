@@ -244,14 +244,15 @@ def check_model_name(name: str) -> None:
         raise ValueError(f"No model called {name!r}: choose one of {', '.join(BUILDERS)}.")
 
 
-def train_model(settings: config.Settings, name: str = "mini_xception", seed: int = 0,
-                verbose: int = 2, resume: bool = False, state_file: Path | None = None) -> tuple[TrainingRun, tuple]:
-    """Prepare the mode's data and train model ``name`` (a key of :data:`BUILDERS`), keeping the
-    best one at :func:`lib.config.model_path` of its :func:`run_name`; ``resume`` makes the run
-    resumable (:func:`train`). Returns the run and the (train, validation, test) datasets."""
+def train_model(settings: config.Settings, name: str = "mini_xception", verbose: int = 2, resume: bool = False,
+                state_file: Path | None = None) -> tuple[TrainingRun, tuple]:
+    """Prepare the mode's data and train model ``name`` (a key of :data:`BUILDERS`) from the settings'
+    seed, keeping the best one at :func:`lib.config.model_path` of its :func:`run_name`; ``resume``
+    makes the run resumable (:func:`train`). Returns the run and the (train, validation, test) datasets."""
     check_model_name(name)
-    config.set_seed(seed)
-    datasets = data.load_datasets(data.prepare_data(settings), settings.image_size, settings.batch_size, seed)
+    config.set_seed(settings.seed)
+    datasets = data.load_datasets(data.prepare_data(settings), settings.image_size, settings.batch_size,
+                                  settings.seed)
     with hardware.distribution_scope():
         model = BUILDERS[name](settings)
     run = run_name(settings, name)
@@ -277,14 +278,14 @@ def load_trained_model(settings: config.Settings | None = None, name: str = "min
 
 
 def momentum_comparison(settings: config.Settings, train_ds, validation_ds, test_ds,
-                        momenta: tuple[float, ...] = (0.99, 0.9), epochs: int = 3, seed: int = 0) -> dict[float, dict]:
+                        momenta: tuple[float, ...] = (0.99, 0.9), epochs: int = 3) -> dict[float, dict]:
     """Chapter 0's experiment: the mini Xception trained for ``epochs`` with each batch-norm
     momentum (same seed, data and budget). Per momentum: the last epoch's validation accuracy,
     the standard deviation of the validation predictions (near 0: one answer for every image),
     the test accuracy and the training seconds."""
     results = {}
     for momentum in momenta:
-        config.set_seed(seed)
+        config.set_seed(settings.seed)
         run = train(build_for(settings, batch_norm_momentum=momentum), train_ds, validation_ds, epochs, verbose=0)
         results[momentum] = {
             "val_accuracy": float(run.history["val_accuracy"][-1]),
@@ -483,7 +484,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                         help="change one field of the recipe (repeatable): learning_rate=2e-3, recipe=my_trial, ...")
     parser.add_argument("--epochs", type=int, help="cut the mode's epochs to this many (as COURSE_EPOCHS does)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, help="start from this seed instead of COURSE_SEED's")
     parser.add_argument("--resume", action="store_true",
                         help="keep the run's state after every epoch and continue an interrupted run from it")
     parser.add_argument("--state-file", type=Path,
@@ -499,13 +500,15 @@ def main(argv: list[str] | None = None) -> dict:
     settings = config.with_overrides(settings, arguments.set)
     if arguments.epochs is not None:
         settings = config.cut_epochs(settings, arguments.epochs)
+    if arguments.seed is not None:
+        settings = config.with_seed(settings, arguments.seed)
     print(config.banner(settings, "--epochs" if arguments.epochs is not None else "COURSE_EPOCHS"))
     print(f"Recipe {settings.recipe}: " + ", ".join(f"{k} {v}" for k, v in settings.recipe_fields().items()
                                                    if k != "recipe"))
     # Where the run comes from is read before it starts, so a later commit cannot creep in.
     origin = {**provenance(settings, data.prepare_data(settings)), "note": arguments.note} if arguments.record else None
-    run, (_, validation_ds, test_ds) = train_model(settings, arguments.model, arguments.seed,
-                                                   resume=arguments.resume, state_file=arguments.state_file)
+    run, (_, validation_ds, test_ds) = train_model(settings, arguments.model, resume=arguments.resume,
+                                                   state_file=arguments.state_file)
     summary = summarize(settings, arguments.model, run, validation_ds, test_ds)
     if arguments.record:
         path = record_path(settings.mode, run_name(settings, arguments.model))

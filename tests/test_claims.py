@@ -1,5 +1,6 @@
 """lib.claims: a claim that fails stops a calibrated run, and only explains itself in any other."""
 
+import json
 from dataclasses import replace
 
 import pytest
@@ -44,3 +45,13 @@ def test_every_claim_names_a_chapter_and_a_sentence():
     for key, found in claims.CLAIMS.items():
         assert key.startswith(f"ch{found.chapter}."), key
         assert found.sentence.endswith(".") and found.sentence[0].isupper(), key
+
+
+def test_with_a_claims_log_every_check_is_recorded_and_none_stops_the_run(demo_claim, tmp_path, monkeypatch):
+    log = tmp_path / "claims.jsonl"
+    monkeypatch.setenv(claims.LOG_VARIABLE, str(log))
+    claims.check(demo_claim, config.settings_for("tiny"), accuracy=0.4)  # calibrated: would raise without the log
+    claims.check(demo_claim, config.settings_for("tiny"), accuracy=0.9)
+    assert [json.loads(line) for line in log.read_text().splitlines()] == [
+        {"claim": demo_claim, "upheld": False, "measured": "accuracy = 40.0%"},
+        {"claim": demo_claim, "upheld": True, "measured": "accuracy = 90.0%"}]

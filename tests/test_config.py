@@ -116,6 +116,25 @@ def test_the_data_layout_has_one_home(tmp_path):
     assert config.real_train_dir(tmp_path) == config.own_photos_train_dir(tmp_path)
 
 
+def test_course_seed_moves_every_seed_and_seed_0_is_the_books(data_root, monkeypatch):
+    assert config.settings_for("tiny") == config.settings_for("tiny", seed=0)
+    book = config.settings_for("tiny").ablation_seeds
+    seeded = [config.settings_for("tiny", seed=seed) for seed in range(4)]
+    assert [s.seed for s in seeded] == [0, 1, 2, 3] and seeded[0].ablation_seeds == book
+    drawn = [a for s in seeded for a in s.ablation_seeds]
+    assert len(set(drawn)) == len(drawn), "no two seeds share an ablation seed"
+    monkeypatch.setenv("COURSE_SEED", "2")
+    config.current_settings.cache_clear()
+    assert config.current_settings().seed == 2 and "seed 2 (COURSE_SEED)" in config.banner()
+
+
+@pytest.mark.parametrize("value", ["-1", "one", "1.5"])
+def test_a_course_seed_that_is_not_a_whole_number_says_what_to_write(monkeypatch, value):
+    monkeypatch.setenv("COURSE_SEED", value)
+    with pytest.raises(ValueError, match="whole number such as 1"):
+        config.seed_override()
+
+
 def test_set_seed_makes_numpy_and_python_draws_repeatable():
     import random
 
