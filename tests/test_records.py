@@ -36,6 +36,9 @@ def test_a_record_is_well_formed_and_matches_todays_model_and_recipe(path: Path)
     assert record["epochs"] == settings.epochs, "a finished run: every epoch of its recipe"
     assert all(len(values) == record["epochs"] for values in history.values())
     assert record["best_epoch"] == train.best_epoch(history), "the checkpoint keeps the lowest validation loss"
+    assert record["val_accuracy"] == pytest.approx(history["val_accuracy"][record["best_epoch"] - 1], abs=1e-3), \
+        "the validation accuracy of the record is its best checkpoint's, as the history measured it"
+    assert record["seconds_per_epoch"] == pytest.approx(record["train_seconds"] / record["epochs"], abs=0.051)
     assert 0.5 <= record["test_accuracy"] <= 1 and 0.5 <= record["val_accuracy"] <= 1
     model = train.BUILDERS[record["model"]](settings)
     assert record["parameters"] == model.count_params(), "recorded with the model the course builds today"
