@@ -12,11 +12,14 @@ import textwrap
 import nbformat
 import pytest
 
-from lib import config
+from lib import config, separable
 from lib.interpret import activations
 
 # (chapter, lib's copy of a function the chapter defines in a cell)
-TAUGHT = [("04_visualizing_activations", activations.activation_model)]
+TAUGHT = [("01_depthwise_separable_convolution", separable.depthwise_conv2d),
+          ("01_depthwise_separable_convolution", separable.pointwise_conv2d),
+          ("01_depthwise_separable_convolution", separable.separable_conv2d),
+          ("04_visualizing_activations", activations.activation_model)]
 
 
 class Comparable(ast.NodeTransformer):
