@@ -13,13 +13,14 @@ import nbformat
 import pytest
 
 from lib import config, separable
-from lib.interpret import activations
+from lib.interpret import activations, filter_patterns
 
 # (chapter, lib's copy of a function the chapter defines in a cell)
 TAUGHT = [("01_depthwise_separable_convolution", separable.depthwise_conv2d),
           ("01_depthwise_separable_convolution", separable.pointwise_conv2d),
           ("01_depthwise_separable_convolution", separable.separable_conv2d),
-          ("04_visualizing_activations", activations.activation_model)]
+          ("04_visualizing_activations", activations.activation_model),
+          ("05_filters_and_heatmaps", filter_patterns.generate_filter_patterns)]
 
 
 class Comparable(ast.NodeTransformer):
