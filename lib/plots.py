@@ -6,6 +6,7 @@ import math
 
 import matplotlib.pyplot as plt
 import numpy as np
+from cycler import cycler
 
 from lib import backend
 from lib.config import CLASS_NAMES
@@ -14,10 +15,14 @@ from lib.toy_pets import PART_LABELS
 
 # Okabe and Ito's colour-blind-safe palette, each colour with its own line style and marker, so
 # that lines stay apart in greyscale and for every kind of colour vision.
-LINE_STYLES = [{"color": "#0072B2", "linestyle": "-", "marker": "o"},
-               {"color": "#E69F00", "linestyle": "--", "marker": "s"},
-               {"color": "#009E73", "linestyle": ":", "marker": "^"},
-               {"color": "#CC79A7", "linestyle": "-.", "marker": "D"}]
+OKABE_ITO = {"blue": "#0072B2", "orange": "#E69F00", "green": "#009E73", "purple": "#CC79A7",
+             "vermillion": "#D55E00", "sky blue": "#56B4E9"}
+LINE_STYLES = [{"color": colour, "linestyle": linestyle, "marker": marker}
+               for colour, linestyle, marker in zip(OKABE_ITO.values(), ("-", "--", ":", "-.", "-", "--"),
+                                                    ("o", "s", "^", "D", "v", "P"))]
+# Every line drawn once lib.plots is imported, a student's own too, takes the next of LINE_STYLES.
+plt.rcParams["axes.prop_cycle"] = cycler(**{key: [style[key] for style in LINE_STYLES]
+                                            for key in ("color", "linestyle", "marker")})
 
 PART_COLOURS = {"background": (0, 0, 0), "face": (90, 90, 200), "ears": (230, 160, 40), "eyes": (60, 200, 90),
                 "nose": (220, 60, 60), "muzzle": (240, 240, 240), "cue": (250, 230, 0)}
@@ -71,7 +76,7 @@ def show_batch(dataset, count: int = 16, columns: int = 8, suptitle: str | None 
                        columns=columns, suptitle=suptitle)
 
 
-CHANNEL_COLOURS = ("#d62728", "#2ca02c", "#1f77b4")
+CHANNEL_COLOURS = (OKABE_ITO["vermillion"], OKABE_ITO["green"], OKABE_ITO["blue"])  # red, green, blue
 
 
 def _channel_stack(axis, x: float, count: int, colours, label: str, kernel: str | None = None) -> list[float]:
@@ -87,7 +92,8 @@ def _channel_stack(axis, x: float, count: int, colours, label: str, kernel: str 
 
 def _connect(axis, x_from: float, heights_from, x_to: float, heights_to, pairs, colours) -> None:
     for i, j in pairs:
-        axis.plot([x_from + 0.04, x_to - 0.04], [heights_from[i], heights_to[j]], color=colours[i], lw=1.2)
+        axis.plot([x_from + 0.04, x_to - 0.04], [heights_from[i], heights_to[j]], color=colours[i], linestyle="-",
+                  marker="", lw=1.2)
 
 
 def plot_convolution_connectivity(in_channels: int = 3, out_channels: int = 4, kernel_size: int = 3) -> plt.Figure:
@@ -125,8 +131,8 @@ def plot_history(history: dict[str, list[float]], title: str) -> plt.Figure:
     best = int(epochs[np.argmin(history["val_loss"])])
     figure, axes = plt.subplots(1, 2, figsize=(11, 3.6))
     for axis, metric in zip(axes, ("loss", "accuracy")):
-        axis.plot(epochs, history[metric], "o-", label="training")
-        axis.plot(epochs, history[f"val_{metric}"], "o-", label="validation")
+        axis.plot(epochs, history[metric], label="training")
+        axis.plot(epochs, history[f"val_{metric}"], label="validation")
         axis.axvline(best, color="grey", linestyle="--", label=f"best epoch ({best})")
         axis.set_xlabel("epoch")
         axis.set_ylabel(metric)
@@ -177,8 +183,8 @@ def plot_channels(activation: np.ndarray, title: str, columns: int = 16, size: f
         if index >= count:
             axis.axis("off")
         elif blank[index]:
-            axis.plot([0, 1], [0, 1], color="#d62728", lw=1)
-            axis.plot([0, 1], [1, 0], color="#d62728", lw=1)
+            axis.plot([0, 1], [0, 1], color=OKABE_ITO["vermillion"], linestyle="-", marker="", lw=1)
+            axis.plot([0, 1], [1, 0], color=OKABE_ITO["vermillion"], linestyle="-", marker="", lw=1)
             axis.set_xlim(0, 1)
             axis.set_ylim(0, 1)
         else:
@@ -196,8 +202,8 @@ def plot_layer_statistics(statistics: dict[str, list], title: str) -> plt.Figure
     figure, axes = plt.subplots(1, 2, figsize=(11, 3.6), sharex=True)
     for image_name, rows in statistics.items():
         names = [row.name for row in rows]
-        axes[0].plot(names, [row.blank_fraction for row in rows], "o-", label=image_name)
-        axes[1].plot(names, [row.positive_fraction for row in rows], "o-", label=image_name)
+        axes[0].plot(names, [row.blank_fraction for row in rows], label=image_name)
+        axes[1].plot(names, [row.positive_fraction for row in rows], label=image_name)
     axes[0].set_ylabel("share of blank channels")
     axes[1].set_ylabel("share of positive values")
     for axis in axes:
@@ -253,8 +259,9 @@ def plot_rank_correlations(steps: list[int], correlations: np.ndarray, reached: 
     """Rank correlation with the trained model's map against the number of randomized layers:
     the mean over images, with each image as a faint line."""
     figure, axis = plt.subplots(figsize=(11, 4.2))
-    axis.plot(steps, correlations.T, color="grey", alpha=0.25, lw=1)
-    axis.plot(steps, correlations.mean(axis=0), "o-", color="#d62728", lw=2, label="mean over images")
+    axis.plot(steps, correlations.T, color="grey", linestyle="-", marker="", alpha=0.25, lw=1)
+    axis.plot(steps, correlations.mean(axis=0), "o-", color=OKABE_ITO["vermillion"], lw=2,
+              label="mean over images")
     axis.axhline(0, color="black", lw=0.8)
     axis.set_xticks(steps, [f"{k}: {name}" for k, name in zip(steps, reached)], fontsize=7, rotation=60,
                     ha="right")
@@ -272,12 +279,13 @@ def plot_layer_costs(rows: list, title: str) -> plt.Figure:
     the output's side against its channels, the two trends of "filters grow as maps shrink"."""
     names = [row.name for row in rows]
     figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4))
-    left.bar(names, [row.multiply_adds / 1e6 for row in rows], color="#1f77b4")
+    left.bar(names, [row.multiply_adds / 1e6 for row in rows], color=OKABE_ITO["blue"])
     left.set_ylabel("million multiply-adds per image")
-    side = right.plot(names, [row.height for row in rows], "o-", color="#d62728", label="map side (pixels)")
+    side = right.plot(names, [row.height for row in rows], "o-", color=OKABE_ITO["vermillion"],
+                      label="map side (pixels)")
     right.set_ylabel("feature map side (pixels)")
     twin = right.twinx()
-    channels = twin.plot(names, [row.channels for row in rows], "s-", color="#2ca02c", label="channels")
+    channels = twin.plot(names, [row.channels for row in rows], "s--", color=OKABE_ITO["green"], label="channels")
     twin.set_ylabel("channels")
     right.legend(handles=side + channels, loc="center left", fontsize=8)
     for axis in (left, right):
@@ -291,7 +299,7 @@ def plot_depth_profiles(profiles: dict[str, np.ndarray], ylabel: str, title: str
     """One line per model of a quantity measured at each layer (layer 1 nearest the input)."""
     figure, axis = plt.subplots(figsize=(8, 3.6))
     for name, values in profiles.items():
-        axis.plot(np.arange(1, len(values) + 1), values, "o-", markersize=3, label=name)
+        axis.plot(np.arange(1, len(values) + 1), values, markersize=3, label=name)
     if log:
         axis.set_yscale("log")
     axis.set_xlabel("layer (1 = nearest the input)")
@@ -307,8 +315,8 @@ def plot_validation_curves(histories: dict[str, dict[str, list[float]]], title: 
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 3.6))
     for name, history in histories.items():
         epochs = np.arange(1, len(history["loss"]) + 1)
-        left.plot(epochs, history["loss"], "o-", label=name)
-        right.plot(epochs, history["val_accuracy"], "o-", label=name)
+        left.plot(epochs, history["loss"], label=name)
+        right.plot(epochs, history["val_accuracy"], label=name)
     left.set_ylabel("training loss")
     right.set_ylabel("validation accuracy")
     for axis in (left, right):
@@ -325,7 +333,7 @@ def plot_blank_shares(shares: dict[str, dict[str, float]], title: str) -> plt.Fi
     figure, axis = plt.subplots(figsize=(9, 3.6))
     for name, by_layer in shares.items():
         depth = np.linspace(0, 1, len(by_layer))
-        axis.plot(depth, list(by_layer.values()), "o-", label=f"{name} ({len(by_layer)} layers)")
+        axis.plot(depth, list(by_layer.values()), label=f"{name} ({len(by_layer)} layers)")
     axis.set_xlabel("depth (first layer 0, last layer 1)")
     axis.set_ylabel("share of blank channels")
     axis.set_ylim(-0.03, 1.03)

@@ -23,7 +23,7 @@ def _pad_same(x: np.ndarray, kernel_size: tuple[int, int], strides: int) -> np.n
     return np.pad(x, [(0, 0), *pads, (0, 0)])
 
 
-def _windows(x: np.ndarray, kernel_size: tuple[int, int], strides: int, padding: str) -> np.ndarray:
+def windows(x: np.ndarray, kernel_size: tuple[int, int], strides: int, padding: str) -> np.ndarray:
     """Every kh x kw patch the kernel visits: shape (batch, out_h, out_w, channels, kh, kw)."""
     if padding not in ("valid", "same"):
         raise ValueError(f'padding must be "valid" or "same", got {padding!r}.')
@@ -32,7 +32,8 @@ def _windows(x: np.ndarray, kernel_size: tuple[int, int], strides: int, padding:
     return sliding_window_view(x, kernel_size, axis=(1, 2))[:, ::strides, ::strides]
 
 
-def _check_channels(x: np.ndarray, kernel: np.ndarray, name: str) -> None:
+def check_channels(x: np.ndarray, kernel: np.ndarray, name: str) -> None:
+    """Raise a clear error unless ``x`` is (batch, height, width, channels) with the channels ``kernel`` expects."""
     if x.ndim != 4:
         raise ValueError(f"x must have shape (batch, height, width, channels), got {x.shape}.")
     if kernel.shape[2] != x.shape[3]:
@@ -45,8 +46,8 @@ def conv2d(x: np.ndarray, kernel: np.ndarray, strides: int = 1, padding: str = "
 
     ``kernel``: (kh, kw, in_channels, out_channels).
     """
-    _check_channels(x, kernel, "conv2d")
-    patches = _windows(x, kernel.shape[:2], strides, padding)
+    check_channels(x, kernel, "conv2d")
+    patches = windows(x, kernel.shape[:2], strides, padding)
     return np.einsum("bhwcij,ijco->bhwo", patches, kernel)
 
 
@@ -54,10 +55,12 @@ def depthwise_conv2d(x: np.ndarray, kernel: np.ndarray, strides: int = 1, paddin
     """Each input channel convolved with its own filters, never mixed with the others.
 
     ``kernel``: (kh, kw, in_channels, depth_multiplier). Output channel ``c * m + j``
-    is input channel ``c`` under its ``j``-th filter, as in Keras.
+    is input channel ``c`` under its ``j``-th filter, as in Keras. Chapter 1 writes this function,
+    :func:`pointwise_conv2d` and :func:`separable_conv2d` in its cells and uses its own; the
+    checks and tests use these copies, which tests/test_chapter_code.py keeps the same.
     """
-    _check_channels(x, kernel, "depthwise_conv2d")
-    patches = _windows(x, kernel.shape[:2], strides, padding)
+    check_channels(x, kernel, "depthwise_conv2d")
+    patches = windows(x, kernel.shape[:2], strides, padding)
     out = np.einsum("bhwcij,ijcm->bhwcm", patches, kernel)
     return out.reshape(*out.shape[:3], -1)
 
@@ -67,7 +70,7 @@ def pointwise_conv2d(x: np.ndarray, kernel: np.ndarray) -> np.ndarray:
 
     ``kernel``: (1, 1, in_channels, out_channels).
     """
-    _check_channels(x, kernel, "pointwise_conv2d")
+    check_channels(x, kernel, "pointwise_conv2d")
     if kernel.shape[:2] != (1, 1):
         raise ValueError(f"a pointwise kernel is 1x1, got {kernel.shape[:2]}.")
     return x @ kernel[0, 0]

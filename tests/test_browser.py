@@ -1,7 +1,7 @@
 """The built site in a real browser: Debian's headless Chromium, driven by Playwright, reading
 _build/html over HTTP from a server on 127.0.0.1. Screenshots of the chapters go to
 _build/screenshots/. .ci/run installs Chromium when it is missing (see tests/site.py for when
-these tests skip)."""
+these tests skip). Every page is audited with axe-core (axe-playwright-python), every rule on."""
 
 import shutil
 from urllib.parse import urljoin, urlparse
@@ -15,12 +15,17 @@ require_site()
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 require(CHROMIUM is not None, "Chromium is not installed", "apt-get install chromium (as .ci/run does)")
 playwright_api = pytest.importorskip("playwright.sync_api")
+axe_playwright = pytest.importorskip("axe_playwright_python.sync_playwright")
 
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 CHAPTERS = [f"notebooks/{p.stem}.html" for p in NOTEBOOKS]
 # No network here: Chromium's own background traffic is switched off, and the site must not need any.
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]
+# Sphinx's own pages beside the book's: a reader reaches them from every page's header.
+PAGES = [*toc_pages(), "genindex.html", "search.html"]
+# axe-core's impact levels that fail a page; "moderate" and "minor" are reported by the audit only.
+BLOCKING_IMPACTS = ("serious", "critical")
 
 
 @pytest.fixture(scope="module")
@@ -39,9 +44,10 @@ def browser():
 
 @pytest.fixture(scope="module")
 def visits(browser, site_url):
-    """Every page of the table of contents, opened once: its console errors, images and links."""
+    """Every page, opened once: its console errors, images, links and axe-core's findings."""
     results = {}
-    for path in toc_pages():
+    axe = axe_playwright.Axe()
+    for path in PAGES:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         errors, failed = [], []
         page.on("console", lambda message: errors.append((message.text, message.location.get("url", "")))
@@ -61,18 +67,29 @@ def visits(browser, site_url):
         # site's. Everything the site serves itself must load, and its own scripts must log no error.
         own_errors = [text for text, url in errors if url.startswith(site_url)]
         own_failures = [url for url in failed if url.startswith(site_url)]
+        # After the page's own errors are read: axe-core fetches the stylesheets again to audit them, and
+        # resolves theme.css's `@import "../basic.css"` against the site's root (a 404 that is axe's, not the site's).
+        findings = [f"{v['id']} ({v['impact']}): {v['help']}, at {[n['target'] for n in v['nodes'][:3]]}"
+                    f" and {max(0, len(v['nodes']) - 3)} more" for v in axe.run(page).response["violations"]
+                    if v["impact"] in BLOCKING_IMPACTS]
         results[path] = {"status": response.status, "errors": own_errors + own_failures, "images": images,
                          "links": links,
-                         "hidden_solutions": hidden_solutions, "html": page.content()}
+                         "hidden_solutions": hidden_solutions, "html": page.content(), "accessibility": findings}
         page.close()
     return results
 
 
-@pytest.mark.parametrize("path", toc_pages())
+@pytest.mark.parametrize("path", PAGES)
 def test_every_page_loads_without_javascript_errors(visits, path):
     visit = visits[path]
     assert visit["status"] == 200
     assert visit["errors"] == [], f"console errors on {path}"
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_axe_core_finds_no_serious_or_critical_accessibility_violation(visits, path):
+    findings = visits[path]["accessibility"]
+    assert not findings, f"{path} fails axe-core's rules (WCAG and best practice):\n" + "\n".join(findings)
 
 
 @pytest.mark.parametrize("path", CHAPTERS)

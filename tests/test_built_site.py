@@ -43,6 +43,14 @@ def test_every_figure_was_written(page):
         assert (SITE / source).stat().st_size > 1000, source
 
 
+def test_every_figure_says_in_words_what_it_shows(page):
+    """Alt text (the cell's ``mystnb.image.alt``) for readers who do not see the figure; myst-nb's
+    default is the image's file path."""
+    for tag in re.findall(r'<img[^>]+src="\.\./_images/[^>]+>', page):
+        alt = html_module.unescape(re.search(r'alt="([^"]*)"', tag).group(1))
+        assert "_images" not in alt and len(alt.split()) >= 8, f"a figure's alt text says only {alt!r}"
+
+
 def test_every_solution_is_collapsed(notebook, page):
     solutions = notebook.read_text().count("{solution-start}")
     assert solutions > 0 and page.count('class="solution dropdown') == solutions

@@ -62,3 +62,28 @@ def test_recorded_curves_tell_runs_apart_by_more_than_colour():
     assert len(training) == 3 and figure.axes[1].get_ylabel() == "validation accuracy"
     (first, second) = training[:2]
     assert first.get_linestyle() != second.get_linestyle() and first.get_marker() != second.get_marker()
+
+
+def distinguishable_without_colour(axis) -> bool:
+    """Whether the axis' labelled lines differ pairwise in line style or marker."""
+    styles = [(line.get_linestyle(), line.get_marker()) for line in axis.get_lines()
+              if not line.get_label().startswith("_")]
+    return len(set(styles)) == len(styles)
+
+
+def test_every_comparison_tells_its_lines_apart_by_more_than_colour_in_okabe_itos_colours():
+    history = {"loss": [1, 0.5, 0.4], "val_loss": [1, 0.3, 0.6], "accuracy": [0.5, 0.8, 0.9],
+               "val_accuracy": [0.5, 0.9, 0.7]}
+    names = [f"model {i}" for i in range(len(plots.LINE_STYLES))]
+    figures = [plots.plot_history(history, "run"),
+               plots.plot_validation_curves(dict.fromkeys(names, history), "t"),
+               plots.plot_depth_profiles(dict.fromkeys(names, np.array([1.0, 2.0, 3.0])), "norm", "t"),
+               plots.plot_blank_shares(dict.fromkeys(names, {"a": 0.1, "b": 0.2}), "t")]
+    figure, axis = matplotlib.pyplot.subplots()  # a student's own plot, after importing lib.plots
+    for name in names:
+        axis.plot([0, 1], [0, 1], label=name)
+    for figure in [*figures, figure]:
+        for axis in figure.axes:
+            assert distinguishable_without_colour(axis), figure.texts or axis.get_title()
+            colours = {matplotlib.colors.to_hex(line.get_color()) for line in axis.get_lines()}
+            assert colours <= {c.lower() for c in plots.OKABE_ITO.values()} | {"#808080"}, colours
