@@ -207,6 +207,16 @@ def settings_for(mode: str, reason: str = "", root: Path | None = None, epochs: 
     return settings if epochs is None else cut_epochs(settings, epochs)
 
 
+def toy_pets_settings(settings: Settings) -> Settings:
+    """The settings for what needs ground truth (part masks, redrawn animals): the toy pets in every
+    mode. ``settings`` itself in tiny mode; otherwise tiny mode's, with the same data folder, seed
+    and epoch cap."""
+    if settings.mode == "tiny":
+        return settings
+    return settings_for("tiny", "ground truth needs the toy pets", settings.data_dir, settings.epochs_cut_to,
+                        settings.seed)
+
+
 def with_seed(settings: Settings, seed: int) -> Settings:
     """``settings`` started from ``seed``: chapter 2's ablation seeds move past those of every lower
     seed ((0, 1, 2) becomes (3s, 3s + 1, 3s + 2)), so seed 0 keeps the book's and no two seeds share one."""

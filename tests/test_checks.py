@@ -100,7 +100,7 @@ def test_trained_without_augmentation_check(capsys):
 
 
 @pytest.mark.parametrize("check", [chapter2.residual_block_with_projection, chapter4.count_blank_channels,
-                                   chapter5.whole_tensor_normalization, chapter5.grad_cam_by_hand,
+                                   chapter5.whole_tensor_normalization, chapter5.position_weighted_by_hand,
                                    chapter5.pointing_by_hand])
 def test_function_exercises_wait_for_the_stub_to_be_replaced(check, capsys):
     def stub(*arguments):
@@ -148,20 +148,28 @@ def test_whole_tensor_normalization_check_names_the_per_pixel_mistake():
         chapter5.whole_tensor_normalization(lambda g: g)
 
 
-def test_grad_cam_by_hand_check():
+def test_position_weighted_by_hand_check():
+    def scaled(maps):
+        maps = np.maximum(maps, 0)
+        return maps / maps.max(axis=(1, 2), keepdims=True)
+
     def by_hand(features, gradients):
-        weighted = np.maximum((features * gradients.mean(axis=(0, 1))).sum(-1), 0)
-        return weighted / weighted.max()
+        return scaled((features * gradients).sum(-1))
+
+    def grad_cam(features, gradients):
+        return scaled((features * gradients.mean(axis=(1, 2), keepdims=True)).sum(-1))
 
     def without_relu(features, gradients):
-        weighted = (features * gradients.mean(axis=(0, 1))).sum(-1)
-        return weighted / np.abs(weighted).max()
+        weighted = (features * gradients).sum(-1)
+        return weighted / np.abs(weighted).max(axis=(1, 2), keepdims=True)
 
-    assert chapter5.grad_cam_by_hand(by_hand) is True
+    assert chapter5.position_weighted_by_hand(by_hand) is True
     with pytest.raises(CheckFailed, match="shape"):
-        chapter5.grad_cam_by_hand(lambda f, g: f)
+        chapter5.position_weighted_by_hand(lambda f, g: f)
+    with pytest.raises(CheckFailed, match="that is Grad-CAM"):
+        chapter5.position_weighted_by_hand(grad_cam)
     with pytest.raises(CheckFailed, match="positive part"):
-        chapter5.grad_cam_by_hand(without_relu)
+        chapter5.position_weighted_by_hand(without_relu)
 
 
 def test_pointing_by_hand_check():

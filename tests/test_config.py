@@ -168,3 +168,12 @@ def test_overrides_take_the_fields_type_and_refuse_what_is_not_a_recipe_field():
             config.with_overrides(config.settings_for("full"), [wrong])
     with pytest.raises(ValueError, match="batch_size takes a int"):
         config.with_overrides(config.settings_for("full"), ["batch_size=big"])
+
+
+def test_toy_pets_settings_are_tiny_modes_with_the_runs_folder_seed_and_epoch_cap(tmp_path):
+    tiny = config.settings_for("tiny", root=tmp_path, seed=2)
+    assert config.toy_pets_settings(tiny) is tiny
+    full = config.settings_for("full", root=tmp_path, epochs=3, seed=2)
+    toy = config.toy_pets_settings(full)
+    assert (toy.mode, toy.data_dir, toy.seed, toy.epochs_cut_to) == ("tiny", tmp_path, 2, 3)
+    assert toy.image_size == config.TINY.image_size and toy.epochs == 3

@@ -4,7 +4,7 @@ import keras
 import pytest
 import skimage.data
 
-from lib.interpret import imagenet
+from lib.interpret import gradcam, imagenet
 from tests.local_server import serving
 
 
@@ -28,6 +28,7 @@ def test_imagenet_xception_downloads_its_weights_and_explains_a_photo(tmp_path):
     with serving(served) as url:
         xception = imagenet.load_imagenet_xception(base_url=url.rstrip("/"), cache_dir=tmp_path / "cache")
     assert xception is not None and (tmp_path / "cache" / "models" / imagenet.XCEPTION_WEIGHTS_FILES[True]).is_file()
-    probabilities, heatmap = imagenet.imagenet_grad_cam(xception, skimage.data.chelsea())
+    probabilities, heatmap = imagenet.imagenet_grad_cam(xception, skimage.data.chelsea(),
+                                                       explain=gradcam.grad_cam)
     assert probabilities.shape == (1, 1000) and probabilities.sum() == pytest.approx(1.0, abs=1e-3)
     assert heatmap.shape == (10, 10) and 0 <= heatmap.min() and heatmap.max() <= 1

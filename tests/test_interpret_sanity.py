@@ -63,16 +63,19 @@ def test_weighted_layers_run_from_the_top(mini_xception):
 def test_cascading_randomization_runs_from_the_trained_map_to_the_random_models_map(mini_xception, images):
     labels = [1, 0, 1, 0]
     total = len(sanity.weighted_layer_names(mini_xception))
-    maps, reached = sanity.cascading_randomization(mini_xception, images, labels, "block2_add", [0, 1, total])
+    maps, reached = sanity.cascading_randomization(mini_xception, images, labels, "block2_add", [0, 1, total],
+                                                   explain=gradcam.grad_cam)
     assert maps.shape == (3, 4, 7, 7) and reached == ["(none)", "logit", "stem_conv"]
-    trained = gradcam.grad_cam_for_labels(mini_xception, images, labels, "block2_add")
-    fresh = gradcam.grad_cam_for_labels(sanity.reinitialized_copy(mini_xception), images, labels, "block2_add")
+    trained = gradcam.grad_cam_for_labels(mini_xception, images, labels, "block2_add", explain=gradcam.grad_cam)
+    fresh = gradcam.grad_cam_for_labels(sanity.reinitialized_copy(mini_xception), images, labels, "block2_add",
+                                        explain=gradcam.grad_cam)
     np.testing.assert_allclose(maps[0], trained, atol=1e-5)
     np.testing.assert_allclose(maps[-1], fresh, atol=1e-5)
     assert not np.allclose(maps[1], maps[0], atol=1e-3), "randomizing the top layer changes the map"
     assert sanity.rank_correlations(maps).shape == (4, 3)
     with pytest.raises(ValueError, match="steps must lie"):
-        sanity.cascading_randomization(mini_xception, images, labels, "block2_add", [total + 1])
+        sanity.cascading_randomization(mini_xception, images, labels, "block2_add", [total + 1],
+                                       explain=gradcam.grad_cam)
 
 
 def test_rank_correlation():

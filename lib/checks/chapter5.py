@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from lib.checks import CheckFailed, answered, passed, run_answer, say_unanswered, unanswered
-from lib.interpret.gradcam import heatmaps_from_gradients
+from lib.interpret.gradcam import positive_part_scaled
 from lib.interpret.sanity import pointing_game
 
 
@@ -30,23 +30,29 @@ def whole_tensor_normalization(function: Callable[[Any], Any]) -> bool:
                       "with the same direction as the gradient: divide by the square root of the sum of squares.")
 
 
-def grad_cam_by_hand(function: Callable[[Any, Any], Any]) -> bool:
-    """Exercise 5.2: a Grad-CAM heatmap from one image's feature maps and gradients (height, width, channels)."""
+def position_weighted_by_hand(function: Callable[[Any, Any], Any]) -> bool:
+    """Exercise 5.2: HiResCAM's heatmaps from a batch of feature maps and gradients (count, height,
+    width, channels): each position's features weighed by the gradient at that same position,
+    summed over channels, ReLU, each map divided by its maximum."""
     rng = np.random.default_rng()
     # Signed feature maps (a residual block's output can be negative), so the ReLU matters.
-    feature_maps = rng.normal(size=(5, 4, 8)).astype("float32")
-    gradients = rng.normal(size=(5, 4, 8)).astype("float32")
+    feature_maps = rng.normal(size=(3, 5, 4, 8)).astype("float32")
+    gradients = rng.normal(size=(3, 5, 4, 8)).astype("float32")
     answer = run_answer("5.2", function, feature_maps, gradients)
     if answer is None:
         return False
-    expected = heatmaps_from_gradients(feature_maps[None], gradients[None])[0]
+    expected = positive_part_scaled((feature_maps * gradients).sum(axis=-1))
+    channel_weighted = positive_part_scaled((feature_maps * gradients.mean(axis=(1, 2), keepdims=True)).sum(axis=-1))
     answer = np.asarray(answer, dtype="float32")
     if answer.shape != expected.shape:
-        raise CheckFailed(f"Exercise 5.2: the heatmap has shape {answer.shape}, expected {expected.shape}: one "
-                          "value per position of the feature map.")
+        raise CheckFailed(f"Exercise 5.2: the heatmaps have shape {answer.shape}, expected {expected.shape}: one "
+                          "map per image, one value per position of the feature map.")
+    if np.allclose(answer, channel_weighted, atol=1e-4):
+        raise CheckFailed("Exercise 5.2: that is Grad-CAM, which averages each channel's gradient over the map "
+                          "first. Here each position's features are multiplied by the gradient at that position.")
     if not np.allclose(answer, expected, atol=1e-4):
-        raise CheckFailed("Exercise 5.2: the values differ. Weigh each channel by its gradient averaged over "
-                          "height and width, sum over channels, keep the positive part, divide by the maximum.")
+        raise CheckFailed("Exercise 5.2: the values differ. Multiply the feature maps by the gradients element by "
+                          "element, sum over channels, keep the positive part, divide each map by its maximum.")
     return passed("5.2")
 
 
@@ -69,15 +75,13 @@ def pointing_by_hand(function: Callable[[Any, Any], Any]) -> bool:
     return passed("5.3", "20 random heatmaps and masks")
 
 
-def best_block_predicted(predicted: str | None, table: dict | None) -> bool:
+def best_block_predicted(predicted: str | None, table: dict) -> bool:
     """Exercise 5.4: a prediction of the block where Grad-CAM puts most of its mass on the head,
-    compared with the table of this run (``None`` outside tiny mode, where there are no masks)."""
+    compared with the table of this run (:func:`lib.interpret.sanity.explanation_scores`)."""
     from lib.interpret.sanity import best_localizing
 
     if unanswered(predicted):
         return say_unanswered("5.4")
-    if table is None:
-        return passed("5.4", "no part masks in this mode, so only the prediction is recorded")
     layers = {method for (_, method) in table if method != "occlusion"}
     if predicted not in layers:
         raise CheckFailed(f"Exercise 5.4: {predicted!r} is not one of the blocks scored: {', '.join(sorted(layers))}.")

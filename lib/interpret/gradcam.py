@@ -1,7 +1,10 @@
 """Where the evidence is (chapter 5): Grad-CAM heatmaps and occlusion sensitivity.
 
-* :func:`grad_cam`: the gradient of a class score with respect to a block's output,
-  averaged over the map, weighs that block's channels (Selvaraju et al., 2017);
+* :func:`grad_cam`: the gradient of a class score with respect to a block's output
+  (:func:`layer_gradients`), averaged over the map, weighs that block's channels (Selvaraju
+  et al., 2017). Chapter 5 writes both in its cells; these are the copies the tests use,
+  compared with the cells by ``tests/test_chapter_code.py``, and the functions here that apply
+  Grad-CAM take the chapter's as ``explain``;
 * :func:`occlusion_sensitivity`: how much the class score drops when a square hides each
   part of the image (Zeiler and Fergus, 2014), with no gradients at all;
 * :func:`upsample` and :func:`superimpose`: heatmaps at the image's size, and laid over it.
@@ -13,7 +16,7 @@ for "dog", the score of "cat" is the negated logit.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import keras
 import numpy as np
@@ -60,29 +63,35 @@ def head_model(model: keras.Model, layer_name: str) -> keras.Model:
         ) from error
 
 
-def grad_cam(model: keras.Model, images: np.ndarray, layer_name: str, target: int) -> np.ndarray:
-    """Grad-CAM heatmaps of ``target`` for a batch of images, at ``layer_name``'s spatial size.
+def layer_gradients(model: keras.Model, images: np.ndarray, layer_name: str,
+                    target: int) -> tuple[np.ndarray, np.ndarray]:
+    """Grad-CAM's first two steps, for a batch of images: ``layer_name``'s outputs (the
+    feature maps) and the gradient of the class score (:func:`class_score` of the logits)
+    with respect to them, both (count, height, width, channels) float32 arrays.
 
     ``target`` is a class index for a model with several outputs (softmax). For a one-unit
     sigmoid model, 1 is the positive class (dog) and 0 the negative (cat), whose score is the
-    negated logit. The score's gradient with respect to the layer's output, averaged over the
-    map, weighs each channel; their weighted sum, passed through a ReLU and divided by its
-    maximum, is the heatmap. Returns a float32 array (count, height, width) in [0, 1]; an image
-    whose map is all zero stays zero.
+    negated logit.
     """
     features = keras.Model(model_input(model), model.get_layer(layer_name).output)
-    head = head_model(model, layer_name)
+    head = head_model(model, layer_name)  # from the layer's output to the logit
     feature_maps = features(np.asarray(images, dtype="float32"), training=False)
-    _, gradients = backend.input_gradients(lambda f: class_score(head(f, training=False), target), feature_maps)
-    return heatmaps_from_gradients(backend.to_numpy(feature_maps), gradients)
+    _, gradients = backend.input_gradients(
+        lambda maps: class_score(head(maps, training=False), target), feature_maps)
+    return backend.to_numpy(feature_maps), gradients
 
 
-def heatmaps_from_gradients(feature_maps: np.ndarray, gradients: np.ndarray) -> np.ndarray:
-    """Grad-CAM's arithmetic, for a batch (count, height, width, channels) of a layer's
-    outputs and the class score's gradients with respect to them: each channel weighted by
-    its mean gradient, summed, ReLU, divided by the maximum (an all-zero map stays zero)."""
-    channel_weights = gradients.mean(axis=(1, 2), keepdims=True)
-    return positive_part_scaled((feature_maps * channel_weights).sum(axis=-1))
+def grad_cam(model: keras.Model, images: np.ndarray, layer_name: str, target: int) -> np.ndarray:
+    """Grad-CAM heatmaps of ``target`` for a batch of images, at ``layer_name``'s spatial size:
+    each channel of the layer's output weighted by its gradient averaged over the map, summed,
+    passed through a ReLU and divided by its maximum. A float32 array (count, height, width)
+    in [0, 1]; an image whose map is all zero stays zero."""
+    feature_maps, gradients = layer_gradients(model, images, layer_name, target)
+    channel_weights = gradients.mean(axis=(1, 2), keepdims=True)  # one per channel
+    weighted = (feature_maps * channel_weights).sum(axis=-1)
+    heatmaps = np.maximum(weighted, 0)  # the ReLU
+    peaks = heatmaps.max(axis=(1, 2), keepdims=True)
+    return np.divide(heatmaps, peaks, out=np.zeros_like(heatmaps), where=peaks > 0)
 
 
 def positive_part_scaled(maps: np.ndarray) -> np.ndarray:
@@ -93,13 +102,19 @@ def positive_part_scaled(maps: np.ndarray) -> np.ndarray:
     return np.divide(maps, peaks, out=np.zeros_like(maps), where=peaks > 0)
 
 
-def grad_cam_for_labels(model: keras.Model, images: np.ndarray, labels: Sequence[int], layer_name: str) -> np.ndarray:
-    """:func:`grad_cam` of each image's own class (``labels[i]`` for image ``i``)."""
+Explainer = Callable[[keras.Model, np.ndarray, str, int], np.ndarray]
+"""A function with :func:`grad_cam`'s arguments and result: the chapter hands in its own."""
+
+
+def grad_cam_for_labels(model: keras.Model, images: np.ndarray, labels: Sequence[int], layer_name: str, *,
+                        explain: Explainer) -> np.ndarray:
+    """``explain`` (:func:`grad_cam` or a chapter's own) of each image's own class (``labels[i]``
+    for image ``i``)."""
     labels = np.asarray(labels)
     heatmaps = np.zeros((len(images), *model.get_layer(layer_name).output.shape[1:3]), dtype="float32")
     for target in np.unique(labels):
         chosen = labels == target
-        heatmaps[chosen] = grad_cam(model, np.asarray(images)[chosen], layer_name, int(target))
+        heatmaps[chosen] = explain(model, np.asarray(images)[chosen], layer_name, int(target))
     return heatmaps
 
 

@@ -14,7 +14,7 @@ import keras
 import numpy as np
 
 from lib.images import resize_like_pipeline
-from lib.interpret.gradcam import grad_cam
+from lib.interpret.gradcam import Explainer
 
 XCEPTION_WEIGHTS_BASE_URL = "https://storage.googleapis.com/tensorflow/keras-applications/xception"
 XCEPTION_WEIGHTS_FILES = {True: "xception_weights_tf_dim_ordering_tf_kernels.h5",
@@ -68,13 +68,14 @@ def reachable(url: str, timeout: float) -> bool:
     return True
 
 
-def imagenet_grad_cam(xception: keras.Model, photo: np.ndarray,
-                      layer_name: str = LAST_CONVOLUTION) -> tuple[np.ndarray, np.ndarray]:
+def imagenet_grad_cam(xception: keras.Model, photo: np.ndarray, layer_name: str = LAST_CONVOLUTION, *,
+                      explain: Explainer) -> tuple[np.ndarray, np.ndarray]:
     """The book's Grad-CAM example: ``photo`` (any size, RGB 0-255) resized to 299x299 and
     preprocessed for Xception; returns its class probabilities (1, 1000) and the heatmap of
-    the top class's logit at ``layer_name`` (the last convolutional activation)."""
+    the top class's logit at ``layer_name`` (the last convolutional activation), by ``explain``
+    (:func:`lib.interpret.gradcam.grad_cam` or the chapter's own)."""
     inputs = keras.applications.xception.preprocess_input(
         resize_like_pipeline(photo, XCEPTION_SIZE)[None].astype("float32"))
     logits = keras.ops.convert_to_numpy(xception(inputs, training=False))
     probabilities = np.asarray(keras.ops.convert_to_numpy(keras.ops.softmax(logits)), dtype="float32")
-    return probabilities, grad_cam(xception, inputs, layer_name, int(probabilities[0].argmax()))[0]
+    return probabilities, explain(xception, inputs, layer_name, int(probabilities[0].argmax()))[0]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from lib.interpret.gradcam import grad_cam_for_labels, occlusion_sensitivity, positive_part_scaled, upsample
+from lib.interpret.gradcam import Explainer, grad_cam_for_labels, occlusion_sensitivity, positive_part_scaled, upsample
 from lib.toy_pets import HEAD_PARTS, PART_LABELS
 
 # The parts a heatmap is scored on, as groups of PART_LABELS: each part of the head, the
@@ -103,17 +103,18 @@ def uniform_scores(part_masks: np.ndarray, groups: Mapping[str, Sequence[str]] |
 
 def explanation_scores(
     models: dict[str, keras.Model], images: np.ndarray, labels: Sequence[int], part_masks: np.ndarray,
-    layer_names: Sequence[str], occluded: Sequence[int], groups: Mapping[str, Sequence[str]] | None = None,
+    layer_names: Sequence[str], occluded: Sequence[int], groups: Mapping[str, Sequence[str]] | None = None, *,
+    explain: Explainer,
 ) -> dict[tuple[str, str], dict[str, PointingScore]]:
-    """:func:`part_scores` of each model's explanations of each image's own class: Grad-CAM at each
-    of ``layer_names``, and occlusion (16-pixel squares, stride 8) on the images ``occluded`` (it
+    """:func:`part_scores` of each model's explanations of each image's own class: ``explain``
+    (Grad-CAM: :func:`lib.interpret.gradcam.grad_cam` or the chapter's own) at each of ``layer_names``, and occlusion (16-pixel squares, stride 8) on the images ``occluded`` (it
     costs a forward pass per position). Keyed by (model name, layer name or "occlusion")."""
     labels = np.asarray(labels)
     occluded = np.asarray(occluded)
     table = {}
     for name, model in models.items():
         for layer in layer_names:
-            maps = grad_cam_for_labels(model, images, labels, layer)
+            maps = grad_cam_for_labels(model, images, labels, layer, explain=explain)
             table[name, layer] = part_scores(maps, part_masks, groups)
         maps = positive_part_scaled(np.stack([occlusion_sensitivity(model, images[i], int(labels[i]), 16, 8)
                                               for i in occluded]))
@@ -174,9 +175,9 @@ def weighted_layer_names(model: keras.Model) -> list[str]:
 
 def cascading_randomization(
     model: keras.Model, images: np.ndarray, labels: Sequence[int], layer_name: str, steps: Sequence[int],
-    seed: int = 1,
+    seed: int = 1, *, explain: Explainer,
 ) -> tuple[np.ndarray, list[str]]:
-    """Grad-CAM maps of each image's class as more and more layers, from the top, get fresh
+    """``explain``'s (Grad-CAM's) maps of each image's class as more and more layers, from the top, get fresh
     random weights (the cascading randomization of Adebayo et al., 2018).
 
     For each ``k`` in ``steps``, the top ``k`` layers of :func:`weighted_layer_names` take
@@ -195,7 +196,7 @@ def cascading_randomization(
         for name in order[done:k]:
             randomized.get_layer(name).set_weights(fresh.get_layer(name).get_weights())
         done = k
-        maps.append(grad_cam_for_labels(randomized, images, labels, layer_name))
+        maps.append(grad_cam_for_labels(randomized, images, labels, layer_name, explain=explain))
         reached.append(order[k - 1] if k else "(none)")
     return np.stack(maps), reached
 
