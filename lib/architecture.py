@@ -159,17 +159,19 @@ def deep_stacks(settings, depth: int = 20, width: int = 16,
             for name, switches in STACK_VARIANTS.items()}
 
 
-def ablation_variants(settings) -> dict[str, Callable[[], keras.Model]]:
+def ablation_variants(settings, *, conv_block: Callable[..., keras.KerasTensor]) -> dict[str, Callable[[], keras.Model]]:
     """Chapter 2's ablation: the mini Xception at the mode's experiment size and width, and one
     variant per principle removed, by name: builders for :func:`run_ablation`. The broad and
-    shallow variant has two blocks made as wide as it takes to match the full model's parameters."""
+    shallow variant has two blocks made as wide as it takes to match the full model's parameters.
+    Every variant is built of ``conv_block`` (:func:`lib.models.conv_block`, or chapter 2's own)."""
     from lib.train import mini_xception_for
 
     shape = (settings.experiment_image_size, settings.experiment_image_size, 3)
     sizes = [size // settings.ablation_width_divisor for size in models.BOOK_BLOCK_SIZES]
 
     def variant(**switches):
-        return lambda: mini_xception_for(settings, input_shape=shape, **{"block_sizes": sizes, **switches})
+        return lambda: mini_xception_for(settings, input_shape=shape, conv_block=conv_block,
+                                         **{"block_sizes": sizes, **switches})
 
     target = variant()().count_params()
     wide = width_for_parameters(lambda w: variant(block_sizes=[w, 2 * w])(), target)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import keras
@@ -113,9 +113,10 @@ def build_mini_xception(
     pooling: str = "global_average",
     dtype_policy: str | None = None,
     name: str = "mini_xception",
+    conv_block: Callable[..., keras.KerasTensor] = conv_block,
 ) -> keras.Model:
-    """The book's mini Xception (chapters 0 and 3): a stem, then one :func:`conv_block` per entry
-    of ``block_sizes``.
+    """The book's mini Xception (chapters 0 and 3): a stem, then one ``conv_block`` per entry
+    of ``block_sizes``: :func:`conv_block`, or chapter 2's, which writes it in a cell and hands it in.
 
     ``separable=False`` uses ``Conv2D`` where the book uses ``SeparableConv2D``;
     ``residual=False`` drops the strided 1x1 shortcut; ``batch_norm=False`` drops the

@@ -28,6 +28,7 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -184,15 +185,17 @@ class PackState(keras.callbacks.Callback):
         pack_state(self.folder, self.state_file)
 
 
-def mini_xception_for(settings: config.Settings, **overrides) -> keras.Model:
+def mini_xception_for(settings: config.Settings, build: Callable[..., keras.Model] = models.build_mini_xception,
+                      **overrides) -> keras.Model:
     """The mini Xception with the mode's input size, batch-norm momentum and precision (by default
     the one that trains fastest here, :func:`lib.hardware.fast_precision_policy`), not compiled.
 
-    ``overrides`` go to :func:`lib.models.build_mini_xception` and win over those values.
+    ``build`` is :func:`lib.models.build_mini_xception` or chapter 3's copy of it, written in a
+    cell; ``overrides`` go to it and win over those values.
     """
     arguments = {"input_shape": settings.input_shape, "batch_norm_momentum": settings.batch_norm_momentum,
                  "dtype_policy": settings.precision or hardware.fast_precision_policy()}
-    return models.build_mini_xception(**{**arguments, **overrides})
+    return build(**{**arguments, **overrides})
 
 
 def learning_rate_for(settings: config.Settings, learning_rate: float):
@@ -218,9 +221,10 @@ def optimizer_for(settings: config.Settings, learning_rate: float) -> keras.opti
     return keras.optimizers.get({"class_name": settings.optimizer, "config": options})
 
 
-def build_for(settings: config.Settings, **overrides) -> keras.Model:
+def build_for(settings: config.Settings, build: Callable[..., keras.Model] = models.build_mini_xception,
+              **overrides) -> keras.Model:
     """:func:`mini_xception_for`, compiled with the recipe of ``settings`` (:func:`optimizer_for`)."""
-    return models.compile_model(mini_xception_for(settings, **overrides),
+    return models.compile_model(mini_xception_for(settings, build, **overrides),
                                 optimizer_for(settings, settings.learning_rate),
                                 label_smoothing=settings.label_smoothing)
 
