@@ -87,6 +87,20 @@ def test_cells_stay_short_and_narrow(notebook):
         assert all(len(line) <= MAX_LINE_WIDTH for line in lines), cell.source[:80]
 
 
+MACHINERY_IN_PROSE = re.compile(r"\(checked|the cell checks|the check reads|\bREADME\b|benchmarks/")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_the_prose_speaks_of_convnets_not_of_the_machinery(path):
+    """Claims are asserted in hidden cells; a chapter's text states what holds, not that a cell checks
+    it, and sends the reader to the book's pages rather than to the repository's files (the template
+    speaks to authors, so it may)."""
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type == "markdown":
+            found = MACHINERY_IN_PROSE.search(cell.source)
+            assert found is None, f"the prose speaks of the machinery: ...{cell.source[max(0, found.start() - 60):found.end() + 20]}..."
+
+
 CHECK_CALL = re.compile(r"\bchecks\.(\w+)\(")
 
 
