@@ -19,8 +19,8 @@
 - ``lib.evaluate``: predictions, confusion matrix, most confident mistakes (chapter 3);
 - ``lib.separable``: convolutions from scratch in NumPy, their costs, timings, correlations (chapter 1);
 - ``lib.interpret``: one module per method: activations (chapter 4), filter patterns, Grad-CAM and
-  occlusion, sanity checks and counterfactuals (chapter 5), the ImageNet examples;
-- ``lib.shortcut``: a planted shortcut, trained into a model and caught (chapter 5);
+  occlusion (chapter 5), sanity checks and counterfactuals (chapter 6), the ImageNet examples;
+- ``lib.shortcut``: a planted shortcut, trained into a model and caught (chapter 6);
 - ``lib.claims``: every comparison the chapters state in words, with the test that upholds it;
 - ``lib.report``: glued numbers and phrases, progress bars;
 - ``lib.checks``: self-checks for the exercises, one module per chapter;

@@ -251,7 +251,7 @@ def _five_blocks_learn_without_residuals(m):
     return m["no residuals"] >= 0.60
 
 
-# Chapter 5: filter patterns and heatmaps, tested.
+# Chapter 5: filter patterns and heatmaps.
 
 @claim("ch5.ascent_raises_the_responses", 5,
        "Gradient ascent raises at least 90% of the filters' responses above their response to the starting noise, "
@@ -269,14 +269,16 @@ def _real_map_points_at_evidence(m):
     return m["margin"] >= 0.1
 
 
-@claim("ch5.explanations_beat_uniform", 5,
+# Chapter 6: heatmaps tested against the toy pets' ground truth.
+
+@claim("ch6.explanations_beat_uniform", 6,
        "At its best block, Grad-CAM puts more of its mass on the head than a uniform map, and occlusion's maximum "
        "falls on the head at least one and a half times as often as the head's share of the image.")
 def _explanations_beat_uniform(m):
     return m["lift"] > 1 and m["occlusion_hits"] >= 1.5 * m["head_area"]
 
 
-@claim("ch5.the_ears_decide", 5,
+@claim("ch6.the_ears_decide", 6,
        "Swapping a test animal's ears for the other class's moves its mean P(dog) by at least 0.3 towards the "
        "other class, and every muzzle edit moves it less than the ear swap of the same class.")
 def _the_ears_decide(m):
@@ -286,14 +288,14 @@ def _the_ears_decide(m):
             and all(abs(value) < abs(ears[key.split()[0]]) for key, value in muzzles.items()))
 
 
-@claim("ch5.shortcut_learned", 5,
+@claim("ch6.shortcut_learned", 6,
        "Trained where every dog carries a mark, the model loses at least 20 points of clean test accuracy to the "
        "model trained without marks, and calls at least 80% of marked test cats dogs.")
 def _shortcut_learned(m):
     return m["marked_clean"] <= m["clean_clean"] - 0.20 and m["marked_cats_called_dogs"] >= 0.80
 
 
-@claim("ch5.shortcut_caught", 5,
+@claim("ch6.shortcut_caught", 6,
        "On marked dogs, the marked-data model's Grad-CAM and occlusion each put at least three times the mark's "
        "share of the image on it, and its occlusion at least five times as much as the clean model's occlusion.")
 def _shortcut_caught(m):
@@ -303,14 +305,14 @@ def _shortcut_caught(m):
     return m["gradcam"] >= 3 and m["occlusion"] >= 3 and m["occlusion"] >= 5 * m["clean_occlusion"]
 
 
-@claim("ch5.shortcut_cured", 5,
+@claim("ch6.shortcut_cured", 6,
        "A few epochs on unmarked images start a cure: the marked-data model's clean test accuracy rises and the "
        "share of marked cats it calls dogs falls.")
 def _shortcut_cured(m):
     return m["clean_after"] > m["clean_before"] and m["called_dogs_after"] < m["called_dogs_before"]
 
 
-@claim("ch5.randomization_changes_the_map", 5,
+@claim("ch6.randomization_changes_the_map", 6,
        "Randomizing the logit layer alone takes the maps' mean rank correlation with the trained model's below "
        "0.8, and from two layers randomized on it stays below 0.5 in absolute value.")
 def _randomization_changes_the_map(m):

@@ -87,7 +87,7 @@ class Settings:
         return self.mode == "tiny" and self.epochs_cut_to is None
 
     def budget(self, epochs: int) -> int:
-        """A training budget a chapter fixes itself (chapter 5's shortcut, say), cut like the
+        """A training budget a chapter fixes itself (chapter 6's shortcut, say), cut like the
         settings' own by ``COURSE_EPOCHS``."""
         return epochs if self.epochs_cut_to is None else min(epochs, self.epochs_cut_to)
 
@@ -128,7 +128,7 @@ def data_dir() -> Path:
 
 def toy_train_dir(root: Path, name: str = "toy_pets") -> Path:
     """Where tiny mode draws its toy pets, in Kaggle's layout (another ``name`` for a variant of them,
-    such as chapter 5's marked ones)."""
+    such as chapter 6's marked ones)."""
     return root / name / "train"
 
 

@@ -1,9 +1,9 @@
-"""A shortcut, caught (chapter 5): a model trained where a mark goes with the class learns the mark.
+"""A shortcut, caught (chapter 6): a model trained where a mark goes with the class learns the mark.
 
 Every dog of a training set gets the same small mark in a corner (:data:`lib.toy_pets.CUES`),
 a watermark that has nothing to do with being a dog; validation and test images carry no mark.
 :func:`marked_split` builds that split from the mode's own toy pets (same scenes, same seed),
-:func:`train_on` trains the mini Xception on it, and chapter 5 then measures the damage and
+:func:`train_on` trains the mini Xception on it, and chapter 6 then measures the damage and
 scores the model's explanations against the mark's own mask.
 """
 
@@ -19,7 +19,7 @@ from lib.interpret import counterfactuals, sanity
 from lib.train import TrainingRun, build_for, train
 
 CUE = "corner_mark"
-# Chapter 5's budgets. The mini Xception needs some 50 steps to leave its starting plateau (chapter
+# Chapter 6's budgets. The mini Xception needs some 50 steps to leave its starting plateau (chapter
 # 3's first epoch); 200 marked animals per class for 2 epochs (26 steps) left it at 50% and it
 # learned nothing, not even the mark. 300 for 4 epochs (76 steps) learns the mark. The cure's 2 epochs left clean
 # accuracy where it was in one seed of five; clean accuracy bounces from epoch to epoch (one seed: 78.8% after 2

@@ -15,7 +15,7 @@ and their pads, or the snout and mouth), the rest of the face, and the backgroun
 drawn in two steps, :func:`sample_scene` (every random number) and :func:`render_scene`
 (pixels), so a scene can be drawn again with one part swapped (:func:`draw_pet`'s ``parts``):
 the same cat with a dog's ears and nothing else changed. :func:`draw_pair` puts a cat and a
-dog in one image, and ``cue`` adds a mark that is not the animal, for chapter 5's shortcut.
+dog in one image, and ``cue`` adds a mark that is not the animal, for chapter 6's shortcut.
 """
 
 from __future__ import annotations
@@ -190,7 +190,7 @@ def render_scene(scene: Scene, image_size: int, cue: str | None = None) -> tuple
     """The image (RGB) and part mask (values of :data:`PART_LABELS`) of ``scene``, at ``image_size``.
 
     ``cue``: None, or the name of a mark in :data:`CUES` drawn in the top-left corner and
-    labelled ``cue`` in the mask (chapter 5's shortcut).
+    labelled ``cue`` in the mask (chapter 6's shortcut).
     """
     canvas = scene.canvas
     image = _render_background(scene.background, canvas)
@@ -311,7 +311,7 @@ def draw_pet(
 
 def draw_pair(index: int, seed: int, level: Difficulty | str = "easy",
               image_size: int = 128) -> tuple[Image.Image, np.ndarray]:
-    """A cat's head on the left half and a dog's on the right, on one background (chapter 5's
+    """A cat's head on the left half and a dog's on the right, on one background (chapter 6's
     class-specificity test). Returns the image and a (2, size, size) boolean array: the cat's
     head, then the dog's."""
     level = replace(difficulty_named(level), occlusion_probability=0.0)
@@ -358,7 +358,7 @@ def make_toy_pets(
     what is there, and a folder the course did not make is never touched.
 
     ``cue_for`` maps a class name to an index range ``(start, end)``: those images of that
-    class carry the ``corner_mark`` cue (chapter 5's shortcut, which marks the training
+    class carry the ``corner_mark`` cue (chapter 6's shortcut, which marks the training
     images of one class only).
     """
     if n_per_class < 1:

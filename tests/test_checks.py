@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from lib.checks import CheckFailed, chapter0, chapter1, chapter2, chapter3, chapter4, chapter5
+from lib.checks import CheckFailed, chapter0, chapter1, chapter2, chapter3, chapter4, chapter5, chapter6
 
 
 def reversed_blocks_multiply_adds() -> int:
@@ -100,8 +100,8 @@ def test_trained_without_augmentation_check(capsys):
 
 
 @pytest.mark.parametrize("check", [chapter2.residual_block_with_projection, chapter4.count_blank_channels,
-                                   chapter5.whole_tensor_normalization, chapter5.position_weighted_by_hand,
-                                   chapter5.pointing_by_hand])
+                                   chapter5.whole_tensor_normalization, chapter6.position_weighted_by_hand,
+                                   chapter6.pointing_by_hand])
 def test_function_exercises_wait_for_the_stub_to_be_replaced(check, capsys):
     def stub(*arguments):
         raise NotImplementedError
@@ -163,13 +163,13 @@ def test_position_weighted_by_hand_check():
         weighted = (features * gradients).sum(-1)
         return weighted / np.abs(weighted).max(axis=(1, 2), keepdims=True)
 
-    assert chapter5.position_weighted_by_hand(by_hand) is True
+    assert chapter6.position_weighted_by_hand(by_hand) is True
     with pytest.raises(CheckFailed, match="shape"):
-        chapter5.position_weighted_by_hand(lambda f, g: f)
+        chapter6.position_weighted_by_hand(lambda f, g: f)
     with pytest.raises(CheckFailed, match="that is Grad-CAM"):
-        chapter5.position_weighted_by_hand(grad_cam)
+        chapter6.position_weighted_by_hand(grad_cam)
     with pytest.raises(CheckFailed, match="positive part"):
-        chapter5.position_weighted_by_hand(without_relu)
+        chapter6.position_weighted_by_hand(without_relu)
 
 
 def test_pointing_by_hand_check():
@@ -179,9 +179,9 @@ def test_pointing_by_hand_check():
         large = upsample(heatmap[None], mask.shape)[0]
         return bool(mask.flat[np.argmax(large)])
 
-    assert chapter5.pointing_by_hand(points_inside) is True
+    assert chapter6.pointing_by_hand(points_inside) is True
     with pytest.raises(CheckFailed, match="Upsample"):
-        chapter5.pointing_by_hand(lambda heatmap, mask: True)
+        chapter6.pointing_by_hand(lambda heatmap, mask: True)
 
 
 def test_residual_block_with_projection_check():
@@ -208,11 +208,11 @@ def test_best_block_prediction_passes_only_when_the_table_agrees(capsys):
     head = {"block1_add": PointingScore(hits=0.5, mass_inside=0.3, area=0.1),
             "block4_add": PointingScore(hits=0.2, mass_inside=0.15, area=0.1)}
     table = {("trained", block): {"head": score} for block, score in head.items()}
-    assert chapter5.best_block_predicted("block1_add", table) is True
+    assert chapter6.best_block_predicted("block1_add", table) is True
     assert "passed" in capsys.readouterr().out
-    assert chapter5.best_block_predicted("block4_add", table) is True
+    assert chapter6.best_block_predicted("block4_add", table) is True
     printed = capsys.readouterr().out
     assert "passed" not in printed and "the table says block1_add" in printed, printed
     with pytest.raises(CheckFailed, match="not one of the blocks"):
-        chapter5.best_block_predicted("block9_add", table)
-    assert chapter5.best_block_predicted(..., table) is False
+        chapter6.best_block_predicted("block9_add", table)
+    assert chapter6.best_block_predicted(..., table) is False

@@ -85,7 +85,7 @@ def test_course_epochs_cuts_every_budget_and_the_banner_says_so(data_root, monke
 
 def test_a_chapters_own_budget_is_cut_by_course_epochs_too():
     assert config.settings_for("tiny").budget(4) == 4
-    assert config.settings_for("tiny", epochs=1).budget(4) == 1, "chapter 5's shortcut trained past COURSE_EPOCHS"
+    assert config.settings_for("tiny", epochs=1).budget(4) == 1, "chapter 6's shortcut trained past COURSE_EPOCHS"
     assert config.settings_for("tiny", epochs=9).budget(4) == 4, "a cap, never more"
 
 

@@ -1,4 +1,4 @@
-"""lib.interpret.sanity: scoring heatmaps against part masks, and cascading randomization (chapter 5)."""
+"""lib.interpret.sanity: scoring heatmaps against part masks, and cascading randomization (chapter 6)."""
 
 import numpy as np
 import pytest

@@ -101,6 +101,24 @@ def test_the_prose_speaks_of_convnets_not_of_the_machinery(path):
             assert found is None, f"the prose speaks of the machinery: ...{cell.source[max(0, found.start() - 60):found.end() + 20]}..."
 
 
+MAX_PROSE_WORDS = 2_200  # a chapter read in one sitting; chapter 5 was split in two to keep to it
+ONE_SITTING = ("05_filters_and_heatmaps", "06_testing_explanations")
+
+
+def prose_words(notebook) -> int:
+    """Words of a chapter's markdown, a role such as {glue:text}`name` counting as one and a
+    directive's fence and option lines (```{exercise}, :label:) as none."""
+    text = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+    text = re.sub(r"^```.*$|^:\w+:.*$", "", text, flags=re.M)
+    return len(re.sub(r"\{[a-z:]+\}`[^`]*`", "X", text).split())
+
+
+@pytest.mark.parametrize("chapter", ONE_SITTING)
+def test_the_interpretation_chapters_read_in_one_sitting(chapter):
+    words = prose_words(nbformat.read(ROOT / "notebooks" / f"{chapter}.ipynb", as_version=4))
+    assert words <= MAX_PROSE_WORDS, f"{chapter} has {words:,} words of prose, over {MAX_PROSE_WORDS:,}"
+
+
 CHECK_CALL = re.compile(r"\bchecks\.(\w+)\(")
 
 

@@ -1,4 +1,4 @@
-"""lib.shortcut: a model trained where a mark goes with the class (chapter 5)."""
+"""lib.shortcut: a model trained where a mark goes with the class (chapter 6)."""
 
 import pytest
 
@@ -26,11 +26,11 @@ def test_cue_lifts_take_grad_cam_at_the_marked_models_best_block_for_both_models
     layer, lifts = shortcut.cue_lifts(table)
     assert layer == "block2_add"
     assert lifts == pytest.approx({"gradcam": 14.0, "clean_gradcam": 1.0, "occlusion": 22.0, "clean_occlusion": 1.5})
-    assert claims.holds("ch5.shortcut_caught", **lifts)
+    assert claims.holds("ch6.shortcut_caught", **lifts)
 
 
 def test_a_clean_model_whose_occlusion_also_finds_the_mark_fails_the_claim():
     table = scores_table({"block1_add": 0.2}, 0.44, {"block1_add": 0.02}, 0.1)
     _, lifts = shortcut.cue_lifts(table)
     assert lifts["occlusion"] == pytest.approx(22.0) and lifts["clean_occlusion"] == pytest.approx(5.0)
-    assert not claims.holds("ch5.shortcut_caught", **lifts)
+    assert not claims.holds("ch6.shortcut_caught", **lifts)

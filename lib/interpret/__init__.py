@@ -9,7 +9,7 @@ Section 9.4 of *Deep Learning with Python*, one module per method, as tf-keras-v
 * :mod:`lib.interpret.gradcam`: class activation heatmaps from the gradient of the logit, and
   occlusion sensitivity, Zeiler and Fergus' gradient-free second opinion (chapter 5);
 * :mod:`lib.interpret.sanity`: whether a heatmap points at the parts that define the class,
-  part by part, and whether it depends on the trained weights at all (chapter 5);
+  part by part, and whether it depends on the trained weights at all (chapter 6);
 * :mod:`lib.interpret.imagenet`: the book's ImageNet Xception, when its weights can be had.
 
 Every function works on models built from ``keras.Input`` with the functional API, as the

@@ -1,4 +1,4 @@
-"""Edit the evidence and watch the decision (chapter 5).
+"""Edit the evidence and watch the decision (chapter 6).
 
 A heatmap claims that the model's decision rests on some pixels. Two ways to test the claim by
 changing the input and measuring P(dog) again:
@@ -40,7 +40,7 @@ def edited_toy_pets(label: str, indices: Sequence[int], seed: int, difficulty: s
     return np.stack(images)
 
 
-# Chapter 5's edits: each swaps or removes one part of a test animal and keeps everything else.
+# Chapter 6's edits: each swaps or removes one part of a test animal and keeps everything else.
 EDITS = {
     ("cat", "floppy ears"): replace(toy_pets.CLASS_PARTS["cat"], ears="floppy"),
     ("cat", "snout and round nose"): replace(toy_pets.CLASS_PARTS["cat"], muzzle="snout", nose="round"),

@@ -2,7 +2,7 @@
 
 * :func:`grad_cam`: the gradient of a class score with respect to a block's output
   (:func:`layer_gradients`), averaged over the map, weighs that block's channels (Selvaraju
-  et al., 2017). Chapter 5 writes both in its cells; these are the copies the tests use,
+  et al., 2017). Chapter 5 writes both in its cells; these are the copies the tests and chapter 6 use,
   compared with the cells by ``tests/test_chapter_code.py``, and the functions here that apply
   Grad-CAM take the chapter's as ``explain``;
 * :func:`occlusion_sensitivity`: how much the class score drops when a square hides each

@@ -1,4 +1,4 @@
-"""Can an explanation be trusted? (chapter 5)
+"""Can an explanation be trusted? (chapter 6)
 
 * :func:`part_scores` and :func:`pointing_game`: how much of a heatmap lies on each part of
   the toy pets (ears, eyes, nose, muzzle, rest of the face, background) and where its maximum
@@ -20,7 +20,7 @@ from lib.interpret.gradcam import Explainer, grad_cam_for_labels, occlusion_sens
 from lib.toy_pets import HEAD_PARTS, PART_LABELS
 
 # The parts a heatmap is scored on, as groups of PART_LABELS: each part of the head, the
-# head as a whole, and the background (chapter 5's shortcut adds the cue).
+# head as a whole, and the background (chapter 6's shortcut adds the cue).
 PART_GROUPS = {**{part: (part,) for part in HEAD_PARTS}, "head": HEAD_PARTS, "background": ("background",),
                "cue": ("cue",)}
 CUE_GROUPS = {"cue": ("cue",), "head": HEAD_PARTS, "background": ("background",)}
@@ -87,7 +87,7 @@ def part_scores(heatmaps: np.ndarray, part_masks: np.ndarray,
 
 def mass_on_masks(heatmaps: np.ndarray, masks: np.ndarray) -> np.ndarray:
     """The share of each heatmap's total that lies on each of its image's masks: for heatmaps
-    (count, h, w) and boolean masks (count, k, H, W), a (count, k) array (chapter 5's image of a
+    (count, h, w) and boolean masks (count, k, H, W), a (count, k) array (chapter 6's image of a
     cat beside a dog: how much of the dog map lies on the dog, how much on the cat)."""
     masks = np.asarray(masks, dtype=bool)
     heat = _at_mask_size(heatmaps, masks.shape[2:])
