@@ -87,7 +87,7 @@ def test_cells_stay_short_and_narrow(notebook):
         assert all(len(line) <= MAX_LINE_WIDTH for line in lines), cell.source[:80]
 
 
-MACHINERY_IN_PROSE = re.compile(r"\(checked|the cell checks|the check reads|\bREADME\b|benchmarks/")
+MACHINERY_IN_PROSE = re.compile(r"\(checked|the cell checks|the check reads|is computed from|\bREADME\b|benchmarks/")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
