@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import hashlib
 import json
 import os
 import shutil
@@ -44,12 +45,14 @@ RESULTS_DIR = config.REPO_ROOT / "results"
 @dataclass
 class TrainingRun:
     """What :func:`train` returns: the history, the wall time of ``fit`` (of every epoch, for a
-    resumable run) and, for a resumable run, which machine trained which epochs."""
+    resumable run) and, for a resumable run, which machine trained which epochs. ``reused``:
+    :func:`train_model` loaded an earlier run that was the same run instead of training."""
 
     model: keras.Model
     history: dict[str, list[float]]
     train_seconds: float
     sessions: list[dict] | None = None
+    reused: bool = False
 
 
 def train(
@@ -249,23 +252,96 @@ def check_model_name(name: str) -> None:
 
 
 def train_model(settings: config.Settings, name: str = "mini_xception", verbose: int = 2, resume: bool = False,
-                state_file: Path | None = None) -> tuple[TrainingRun, tuple]:
+                state_file: Path | None = None, build: Callable[..., keras.Model] | None = None,
+                reuse: bool = False) -> tuple[TrainingRun, tuple]:
     """Prepare the mode's data and train model ``name`` (a key of :data:`BUILDERS`) from the settings'
     seed, keeping the best one at :func:`lib.config.model_path` of its :func:`run_name`; ``resume``
-    makes the run resumable (:func:`train`). Returns the run and the (train, validation, test) datasets."""
+    makes the run resumable (:func:`train`). ``build`` is chapter 3's ``build_mini_xception``
+    (the mini Xception only; :func:`lib.models.build_mini_xception` by default).
+
+    The datasets are loaded afresh, so the run does not depend on what iterated over other copies
+    of them (each pass reshuffles the training set). After training, the run's
+    :func:`run_fingerprint`, history, seconds and last weights are kept beside the checkpoint.
+    With ``reuse``, when those files hold a finished run with the same fingerprint, it is loaded
+    instead of trained again (chapter 1 trains chapter 3's models when it runs first).
+
+    Returns the run and the (train, validation, test) datasets."""
     check_model_name(name)
+    if build is not None and name != "mini_xception":
+        raise ValueError(f"build= replaces the mini Xception's builder; {name!r} has its own.")
     config.set_seed(settings.seed)
-    datasets = data.load_datasets(data.prepare_data(settings), settings.image_size, settings.batch_size,
-                                  settings.seed)
+    base_dir = data.prepare_data(settings)
+    datasets = data.load_datasets(base_dir, settings.image_size, settings.batch_size, settings.seed)
     with hardware.distribution_scope():
-        model = BUILDERS[name](settings)
+        model = BUILDERS[name](settings) if build is None else build_for(settings, build)
     run = run_name(settings, name)
+    checkpoint = config.model_path(settings, run)
+    fingerprint = run_fingerprint(model, settings, base_dir)
+    if reuse:
+        earlier = load_finished_run(model, checkpoint, fingerprint)
+        if earlier is not None:
+            return earlier, datasets
     folder = run_dir(settings, run) if resume else None
     if folder is not None and state_file is not None:
         unpack_state(state_file, folder)
-    training = train(model, datasets[0], datasets[1], settings.epochs, config.model_path(settings, run), verbose,
-                     folder, state_file)
+    training = train(model, datasets[0], datasets[1], settings.epochs, checkpoint, verbose, folder, state_file)
+    save_finished_run(training, checkpoint, fingerprint)
     return training, datasets
+
+
+def run_fingerprint(model: keras.Model, settings: config.Settings, base_dir: Path) -> str:
+    """What makes two runs the same run (a SHA-256): the model's architecture, compiled recipe and
+    initial weights; the bytes and names of the training and validation images; image size,
+    batch size, shuffling seed and epochs; the backend and Keras versions. Two runs with the same
+    fingerprint differ at most by the nondeterminism of the machine's kernels."""
+    digest = hashlib.sha256()
+    compiled = model.get_compile_config()
+    optimizer = compiled.get("optimizer")
+    if isinstance(optimizer, dict):  # Keras numbers optimizers' names (adam, adam_1, ...) as they are made
+        compiled["optimizer"] = {**optimizer, "config": {key: value for key, value in optimizer["config"].items()
+                                                         if key != "name"}}
+    described = {"architecture": model.get_config(), "compiled": compiled,
+                 "image_size": settings.image_size, "batch_size": settings.batch_size, "seed": settings.seed,
+                 "epochs": settings.epochs, "backend": backend.version(), "keras": keras.__version__}
+    digest.update(json.dumps(described, sort_keys=True, default=str).encode())
+    for weight in model.weights:
+        digest.update(np.ascontiguousarray(keras.ops.convert_to_numpy(weight)).tobytes())
+    for subset in ("train", "validation"):
+        for path in sorted((base_dir / subset).rglob("*")):
+            if path.is_file():
+                digest.update(str(path.relative_to(base_dir)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def finished_run_paths(checkpoint: Path) -> tuple[Path, Path]:
+    """Where a finished run's fingerprint and history, and its last weights, are kept beside ``checkpoint``."""
+    return checkpoint.with_suffix(".run.json"), checkpoint.with_suffix(".last.weights.h5")
+
+
+def save_finished_run(run: TrainingRun, checkpoint: Path, fingerprint: str) -> None:
+    """Keep what :func:`load_finished_run` needs to stand in for ``run``."""
+    about, last = finished_run_paths(checkpoint)
+    run.model.save_weights(last)
+    about.write_text(json.dumps({"fingerprint": fingerprint, "history": run.history,
+                                 "train_seconds": run.train_seconds, "sessions": run.sessions,
+                                 "date": datetime.datetime.now().isoformat(timespec="seconds")}))
+
+
+def load_finished_run(model: keras.Model, checkpoint: Path, fingerprint: str) -> TrainingRun | None:
+    """The finished run kept beside ``checkpoint`` with ``model`` at its last weights, if it has
+    ``fingerprint`` and its files are all there; else None."""
+    about, last = finished_run_paths(checkpoint)
+    if not (about.is_file() and last.is_file() and checkpoint.is_file()):
+        return None
+    kept = json.loads(about.read_text())
+    if kept["fingerprint"] != fingerprint:
+        return None
+    model.load_weights(last)
+    print(f"{model.name}: this run (same architecture, recipe, initial weights, data and epochs) "
+          f"finished at {kept['date']} in {kept['train_seconds']:.0f} s, in this data folder: "
+          "loaded it, its history and its best checkpoint instead of training again.")
+    return TrainingRun(model, kept["history"], kept["train_seconds"], kept["sessions"], reused=True)
 
 
 def load_trained_model(settings: config.Settings | None = None, name: str = "mini_xception") -> keras.Model:

@@ -78,6 +78,28 @@ ON_JAX = pytest.mark.skipif(backend.name() != "jax", reason="JAX's slow paths (`
 
 
 @ON_JAX
+def test_only_traced_code_takes_the_shifts():
+    import jax
+    from keras.src.backend.jax import nn
+
+    rng = np.random.default_rng(0)
+    inputs, kernel = rng.normal(size=(2, 9, 8, 4)).astype("float32"), rng.normal(size=(3, 3, 4, 1)).astype("float32")
+    calls, by_shifts = [], jax_cpu._depthwise_conv_by_shifts
+
+    def counted(*arguments):
+        calls.append(arguments)
+        return by_shifts(*arguments)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(jax_cpu, "_depthwise_conv_by_shifts", counted)
+        eager = nn.depthwise_conv(inputs, kernel, 1, "same")
+        assert not calls, "op by op, Keras' own depthwise convolution"
+        traced = jax.jit(lambda x, k: nn.depthwise_conv(x, k, 1, "same"))(inputs, kernel)
+        assert len(calls) == 1, "traced, the shifts"
+    np.testing.assert_allclose(eager, traced, rtol=1e-5, atol=1e-4)
+
+
+@ON_JAX
 @pytest.mark.parametrize("kernel_size, strides, padding, dilation, multiplier", [
     ((3, 3), 1, "same", 1, 1), ((3, 3), 2, "same", 1, 1), ((5, 3), 1, "valid", 1, 2),
     ((3, 3), (2, 1), "valid", 1, 1), ((3, 3), 1, "same", 2, 1), ((2, 2), 3, "same", 1, 3),

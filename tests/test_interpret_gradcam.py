@@ -93,11 +93,23 @@ def test_occlusion_finds_the_region_a_model_looks_at():
         gradcam.occlusion_sensitivity(model, image, 1, patch=17)
 
 
+def test_occlusion_maps_score_each_image_for_its_own_class():
+    model = identity_classifier()
+    images = np.random.default_rng(0).uniform(-3, 3, (3, 6, 6, 1)).astype("float32")
+    targets = [1, 0, 1]
+    together = gradcam.occlusion_maps(model, images, targets, patch=2, stride=2, fill=0.0)
+    alone = [gradcam.occlusion_sensitivity(model, image, target, patch=2, stride=2, fill=0.0)
+             for image, target in zip(images, targets)]
+    np.testing.assert_allclose(together, np.stack(alone), atol=1e-5)
+    assert np.abs(together[1] + gradcam.occlusion_maps(model, images[1:2], [1], 2, 2, 0.0)[0]).max() < 1e-5
+
+
 def test_class_scores_are_the_logit_signed_by_class():
     model = identity_classifier()
     images = np.stack([np.full((6, 6, 1), v, "float32") for v in (-2.0, 3.0)])
     np.testing.assert_allclose(gradcam.class_scores(model, images, 1), [-2.0, 3.0], atol=1e-5)
     np.testing.assert_allclose(gradcam.class_scores(model, images, 0, batch_size=1), [2.0, -3.0], atol=1e-5)
+    np.testing.assert_allclose(gradcam.class_scores(model, images, [0, 1]), [2.0, 3.0], atol=1e-5)
 
 
 def test_positive_part_scaled():

@@ -10,6 +10,7 @@ from dataclasses import replace
 import keras
 import numpy as np
 import pytest
+from PIL import Image
 
 from lib import backend, config, data, hardware, models, train
 
@@ -71,6 +72,32 @@ def test_load_trained_model_trains_when_missing_then_loads(data_root, capsys):
     assert config.model_path(settings).is_file()
     train.load_trained_model(settings)
     assert "training one now" not in capsys.readouterr().out
+
+
+def test_train_model_reuses_only_the_same_run(data_root, capsys):
+    """Chapter 3 shows the run chapter 1 made when it is the same run, and trains when anything differs."""
+    settings = replace(config.settings_for("tiny", root=data_root), image_size=32, epochs=1, split=SMALL_SPLIT)
+    small = functools.partial(models.build_mini_xception, block_sizes=(8, 16))
+    first, _ = train.train_model(settings, build=small, verbose=0)
+    assert not first.reused
+    again, _ = train.train_model(settings, build=small, verbose=0, reuse=True)
+    assert again.reused and "instead of training again" in capsys.readouterr().out
+    assert again.history == first.history and again.train_seconds == first.train_seconds
+    assert all(np.array_equal(a, b) for a, b in zip(again.model.get_weights(), first.model.get_weights())), \
+        "the last weights of the run, not fresh ones"
+    wider = functools.partial(models.build_mini_xception, block_sizes=(8, 24))
+    other_seed = replace(settings, seed=settings.seed + 1)
+    more_epochs = replace(settings, epochs=2)
+    for changed, build in ((settings, wider), (other_seed, small), (more_epochs, small)):
+        assert not train.train_model(changed, build=build, verbose=0, reuse=True)[0].reused
+    train.train_model(settings, build=small, verbose=0)
+    assert train.train_model(settings, build=small, verbose=0, reuse=True)[0].reused
+    cat = next((data.prepare_data(settings) / "train" / "cat").iterdir())
+    Image.open(cat).transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(cat)
+    assert not train.train_model(settings, build=small, verbose=0, reuse=True)[0].reused, "one changed image"
+    assert not train.train_model(settings, build=small, verbose=0)[0].reused, "reuse is asked for, never assumed"
+    with pytest.raises(ValueError, match="naive_convnet"):
+        train.train_model(settings, "naive_convnet", build=small)
 
 
 def test_load_trained_model_knows_the_naive_convnet_and_names_the_choices(data_root):

@@ -6,7 +6,8 @@
   compared with the cells by ``tests/test_chapter_code.py``, and the functions here that apply
   Grad-CAM take the chapter's as ``explain``;
 * :func:`occlusion_sensitivity`: how much the class score drops when a square hides each
-  part of the image (Zeiler and Fergus, 2014), with no gradients at all;
+  part of the image (Zeiler and Fergus, 2014), with no gradients at all (:func:`occlusion_maps`
+  for several images at once);
 * :func:`upsample` and :func:`superimpose`: heatmaps at the image's size, and laid over it.
 
 The class score is the logit (:func:`score_tensor`), never the probability: a sigmoid or a
@@ -118,13 +119,21 @@ def grad_cam_for_labels(model: keras.Model, images: np.ndarray, labels: Sequence
     return heatmaps
 
 
-def class_scores(model: keras.Model, images: np.ndarray, target: int, batch_size: int = 64) -> np.ndarray:
+def class_scores(model: keras.Model, images: np.ndarray, target: int | Sequence[int],
+                 batch_size: int = 64) -> np.ndarray:
     """The score Grad-CAM explains (:func:`score_tensor`: the logit, negated for class 0 of a
-    one-unit model), for each image, in float32."""
+    one-unit model), for each image, in float32: of class ``target``, or of ``target[i]`` for image ``i``.
+
+    Through ``predict``, which compiles the model once for the batch size (on JAX, calling it
+    op by op took several times longer for the occlusion maps of a few images)."""
     scorer = keras.Model(model_input(model), score_tensor(model))
-    logits = np.concatenate([backend.to_numpy(scorer(np.asarray(images[i:i + batch_size], "float32"), training=False))
-                             for i in range(0, len(images), batch_size)])
-    return np.asarray(class_score(logits, target), dtype="float32")
+    logits = scorer.predict(np.asarray(images, "float32"), batch_size=batch_size, verbose=0)
+    targets = np.broadcast_to(target, len(logits))
+    scores = np.zeros(len(logits), dtype="float32")
+    for chosen in np.unique(targets):
+        rows = targets == chosen
+        scores[rows] = class_score(logits[rows], int(chosen))
+    return scores
 
 
 def occlusion_sensitivity(model: keras.Model, image: np.ndarray, target: int, patch: int = 16,
@@ -137,16 +146,27 @@ def occlusion_sensitivity(model: keras.Model, image: np.ndarray, target: int, pa
     class; negative: evidence against it. Unlike Grad-CAM it needs no gradients, only
     one forward pass per position.
     """
-    height, width = image.shape[:2]
+    return occlusion_maps(model, np.asarray(image)[None], [target], patch, stride, fill)[0]
+
+
+def occlusion_maps(model: keras.Model, images: np.ndarray, targets: Sequence[int], patch: int = 16,
+                   stride: int = 8, fill: float = 128.0) -> np.ndarray:
+    """:func:`occlusion_sensitivity` of each image (count, height, width, 3) for its own class
+    ``targets[i]``, with every occluded copy of every image scored in one :func:`class_scores`."""
+    images = np.asarray(images, "float32")
+    height, width = images.shape[1:3]
     if not 0 < patch <= min(height, width) or stride < 1:
         raise ValueError(f"Need 0 < patch <= {min(height, width)} and stride >= 1, got patch={patch}, "
                          f"stride={stride}.")
     rows, columns = range(0, height - patch + 1, stride), range(0, width - patch + 1, stride)
-    occluded = np.repeat(np.asarray(image, "float32")[None], len(rows) * len(columns), axis=0)
-    for index, (top, left) in enumerate((r, c) for r in rows for c in columns):
-        occluded[index, top:top + patch, left:left + patch] = fill
-    baseline = class_scores(model, image[None], target)[0]
-    return (baseline - class_scores(model, occluded, target)).reshape(len(rows), len(columns))
+    positions = [(top, left) for top in rows for left in columns]
+    occluded = np.repeat(images, len(positions), axis=0)  # each image's copies together
+    for index, (top, left) in enumerate(positions):
+        occluded[index::len(positions), top:top + patch, left:left + patch] = fill
+    targets = np.asarray(targets)
+    baseline = class_scores(model, images, targets)
+    scores = class_scores(model, occluded, np.repeat(targets, len(positions)))
+    return (baseline[:, None] - scores.reshape(len(images), -1)).reshape(len(images), len(rows), len(columns))
 
 
 def upsample(heatmaps: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:

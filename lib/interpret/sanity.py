@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from lib.interpret.gradcam import Explainer, grad_cam_for_labels, occlusion_sensitivity, positive_part_scaled, upsample
+from lib.interpret.gradcam import Explainer, grad_cam_for_labels, occlusion_maps, positive_part_scaled, upsample
 from lib.toy_pets import HEAD_PARTS, PART_LABELS
 
 # The parts a heatmap is scored on, as groups of PART_LABELS: each part of the head, the
@@ -116,8 +116,7 @@ def explanation_scores(
         for layer in layer_names:
             maps = grad_cam_for_labels(model, images, labels, layer, explain=explain)
             table[name, layer] = part_scores(maps, part_masks, groups)
-        maps = positive_part_scaled(np.stack([occlusion_sensitivity(model, images[i], int(labels[i]), 16, 8)
-                                              for i in occluded]))
+        maps = positive_part_scaled(occlusion_maps(model, images[occluded], labels[occluded], 16, 8))
         table[name, "occlusion"] = part_scores(maps, part_masks[occluded], groups)
     return table
 
