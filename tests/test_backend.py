@@ -77,6 +77,24 @@ def test_one_device_needs_no_distribution():
 ON_JAX = pytest.mark.skipif(backend.name() != "jax", reason="JAX's slow paths (`make test BACKEND=jax` runs these)")
 
 
+def test_the_compilation_cache_has_a_folder_per_kind_of_processor(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    folders = set()
+    for flags in ("fpu sse2 avx2", "fpu sse2 avx2 avx512f"):
+        monkeypatch.setattr(hardware, "read_cpuinfo", lambda: f"model name\t: Some CPU\nflags\t\t: {flags}\n")
+        folders.add(jax_cpu.compilation_cache_dir())
+    assert len(folders) == 2 and all(folder.is_relative_to(tmp_path) for folder in folders)
+
+
+@ON_JAX
+def test_jax_keeps_its_compiled_programs_unless_told_where():
+    import jax
+
+    configured = os.environ.get("JAX_COMPILATION_CACHE_DIR")
+    expected = configured or str(jax_cpu.compilation_cache_dir())
+    assert jax.config.jax_compilation_cache_dir == expected
+
+
 @ON_JAX
 def test_only_traced_code_takes_the_shifts():
     import jax
