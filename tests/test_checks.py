@@ -11,18 +11,18 @@ import pytest
 from lib.checks import CheckFailed, chapter0, chapter1, chapter2, chapter3, chapter4, chapter5, chapter6
 
 
-def reversed_blocks_multiply_adds() -> int:
-    """Exercise 2.1 by hand: the mini Xception at 80x80 with block sizes (512, 256, 128, 64, 32)."""
+def blocks_multiply_adds(block_sizes: tuple[int, ...]) -> int:
+    """Exercise 2.1 by hand: multiply-adds per image of the mini Xception at 80x80 with ``block_sizes``."""
     sides = [76, 38, 19, 10, 5]  # the 5x5 stem takes 4 pixels off; each block's pooling halves, rounding up
     total = 76 * 76 * 5 * 5 * 3 * 32  # the stem
     channels = 32
-    for side, size in zip(sides, (512, 256, 128, 64, 32)):
+    for side, size in zip(sides, block_sizes):
         shortcut_side = -(-side // 2)
         total += side * side * (9 * channels + channels * size)  # first separable convolution
         total += side * side * (9 * size + size * size)  # second
         total += shortcut_side * shortcut_side * channels * size  # the strided 1x1 shortcut
         channels = size
-    return total + 32  # the Dense layer
+    return total + block_sizes[-1]  # the Dense layer
 
 
 CASES = [
@@ -32,7 +32,9 @@ CASES = [
     (chapter0.naive_convnet_parameters_at_tiny_size, lambda: 978_753, "Flatten"),
     (chapter1.separable_parameters_by_hand, lambda: 5 * 5 * 64 * 2 + 64 * 2 * 128 + 128, "three groups"),
     (chapter1.channels_for_cost_ratio, lambda: 26, "1/N \\+ 1/9"),
-    (chapter2.multiply_adds_with_shrinking_filters, reversed_blocks_multiply_adds, "512 filters on the largest maps"),
+    (chapter2.multiply_adds_with_shrinking_filters,
+     lambda: blocks_multiply_adds((512, 256, 128, 64, 32)) / blocks_multiply_adds((32, 64, 128, 256, 512)),
+     "512 filters on the largest maps"),
     (chapter2.receptive_field_of_block3, lambda: 47, "doubles after each stride-2 pooling"),
     # Stem 2,400; blocks (32->16) 2,192, (16->32) 3,264, (32->64) 10,560; Dense 65.
     (chapter3.parameters_for_block_sizes, lambda: 16_481, "shortcut"),

@@ -10,18 +10,23 @@ from keras import layers
 
 from lib import config, models
 from lib.architecture import layer_costs, receptive_fields
-from lib.checks import CheckFailed, passed, report, run_answer, say_unanswered
+from lib.checks import CheckFailed, passed, report, run_answer, say_unanswered, unanswered
 
 
-def multiply_adds_with_shrinking_filters(answer: int | None) -> bool:
-    """Exercise 2.1: multiply-adds per image of the mini Xception at tiny size with the block
-    sizes reversed, (512, 256, 128, 64, 32)."""
+def multiply_adds_with_shrinking_filters(factor: float | None) -> bool:
+    """Exercise 2.1: how many times the mini Xception's multiply-adds per image (at tiny size) the
+    same model with its block sizes reversed, (512, 256, 128, 64, 32), needs; within 2% (one decimal will do)."""
+    if unanswered(factor):
+        return say_unanswered("2.1")
     tiny = config.settings_for("tiny").input_shape
-    reversed_model = models.build_mini_xception(tiny, block_sizes=(512, 256, 128, 64, 32))
-    return report(
-        "2.1", answer, sum(row.multiply_adds for row in layer_costs(reversed_model)),
-        "Add up architecture.layer_costs(model): which blocks now run 512 filters on the largest maps?",
-    )
+    totals = [sum(row.multiply_adds for row in layer_costs(models.build_mini_xception(tiny, block_sizes=sizes)))
+              for sizes in ((512, 256, 128, 64, 32), models.BOOK_BLOCK_SIZES)]
+    measured = totals[0] / totals[1]
+    if not abs(factor / measured - 1) <= 0.02:
+        raise CheckFailed(f"Exercise 2.1: a factor of {factor:.2f} is not within 2% of what the two models "
+                          "need. Add up architecture.layer_costs(model) for each: which blocks now run 512 "
+                          "filters on the largest maps?")
+    return passed("2.1", f"{factor:.2f}, against {measured:.2f} measured")
 
 
 def residual_block_with_projection(function: Callable[..., Any]) -> bool:
