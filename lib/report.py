@@ -43,6 +43,20 @@ def glue(name: str, value: Any) -> Any:
     return value
 
 
+def share_phrase(share: float) -> str:
+    """An upper bound in words that never reads "at most 0.0%": "none", "under 0.1%" or "at most 2.3%"."""
+    if share == 0:
+        return "none"
+    return "under 0.1%" if share < 0.0005 else f"at most {share:.1%}"
+
+
+def glue_difference(name: str, first: float, second: float) -> float:
+    """Glue ``first - second`` as the difference of the two shares the way a reader sees them printed
+    with one decimal (91.3% and 81.7%: 9.6 points, where the exact difference might round to 9.5);
+    in percentage points. Return it."""
+    return glue(name, round(100 * first, 1) - round(100 * second, 1))
+
+
 def glue_text(name: str, text: str) -> str:
     """Hand a phrase the run composed (a verdict such as "within the seeds' range") to the book,
     where ``{glue:md}`name``` shows it as text; return it."""

@@ -4,6 +4,7 @@ from dataclasses import replace
 
 import keras
 import numpy as np
+import pytest
 from keras import layers
 
 from lib import data
@@ -47,3 +48,10 @@ def test_dog_probability_is_the_models_output_in_batches():
     images = np.stack([np.full((16, 16, 3), v, "float32") for v in (90.0, 110.0, 255.0)])
     probabilities = counterfactuals.dog_probability(model, images, batch_size=2)
     np.testing.assert_allclose(probabilities, 1 / (1 + np.exp(-(np.array([90.0, 110.0, 255.0]) - 100))), rtol=1e-5)
+
+
+@pytest.mark.parametrize("top, elsewhere, verdict", [
+    (0.30, 0.10, "more than"), (0.10, 0.30, "less than"), (0.13, 0.10, "about as much as")])
+def test_the_deletion_verdict_says_what_the_two_drops_show(top, elsewhere, verdict):
+    found = counterfactuals.Deletion(np.ones(4), np.full(4, 1 - top), np.full(4, 1 - elsewhere))
+    assert counterfactuals.compare_drops(found).startswith(verdict)

@@ -32,3 +32,17 @@ def test_progress_shows_a_bar_only_for_long_work(capsys):
     assert capsys.readouterr().err == ""
     assert list(report.progress(range(3), "long", minimum=0)) == [0, 1, 2]
     assert "long: 100%" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("share, phrase", [(0.0, "none"), (0.0004, "under 0.1%"), (0.023, "at most 2.3%")])
+def test_a_share_in_words_never_reads_zero_percent(share, phrase):
+    assert report.share_phrase(share) == phrase
+
+
+def test_a_glued_difference_is_that_of_the_printed_numbers(monkeypatch):
+    import myst_nb
+
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display: None)
+    printed = f"{0.91254:.1%} {0.81705:.1%}"  # 91.3% 81.7%, exactly 9.549 points apart
+    assert printed == "91.3% 81.7%"
+    assert f"{report.glue_difference('gap', 0.91254, 0.81705):.1f}" == "9.6"

@@ -112,7 +112,7 @@ def compare_drops(deletion: Deletion, margin: float = 0.05) -> str:
         return "more than the same number of pixels elsewhere"
     if deletion.drop_elsewhere >= deletion.drop_at_top + margin:
         return "less than the same number of pixels elsewhere"
-    return "no more than the same number of pixels elsewhere"
+    return f"about as much as the same number of pixels elsewhere (within {margin:.2f})"
 
 
 def deletion_test(model: keras.Model, images: np.ndarray, labels: Sequence[int], heatmaps: np.ndarray,
