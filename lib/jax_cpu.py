@@ -148,8 +148,8 @@ def compilation_cache_dir() -> Path:
 def use_compilation_cache() -> None:
     """On JAX, keep what XLA compiles in :func:`compilation_cache_dir`, unless a cache folder is
     already configured (``JAX_COMPILATION_CACHE_DIR``). Keras compiles a new training step for
-    every new model, even one identical to the last: chapter 6 trains the same mini Xception three
-    times. A second identical model's first epoch of 4 batches took 17 s instead of 40 s with it,
+    every new model, even one identical to the last: chapter 6 trains two mini Xceptions of one
+    shape (chapter 3's toy-pets model, when it is missing, and the marked-data model). A second identical model's first epoch of 4 batches took 17 s instead of 40 s with it,
     and 27 s instead of 49 s in a new process (2-core AMD EPYC, JAX 0.10.2, beside another job)."""
     if name() != "jax":
         return
