@@ -162,7 +162,9 @@ def deep_stacks(settings, depth: int = 20, width: int = 16,
 def ablation_variants(settings, *, conv_block: Callable[..., keras.KerasTensor]) -> dict[str, Callable[[], keras.Model]]:
     """Chapter 2's ablation: the mini Xception at the mode's experiment size and width, and one
     variant per principle removed, by name: builders for :func:`run_ablation`. The broad and
-    shallow variant has two blocks made as wide as it takes to match the full model's parameters.
+    shallow variant has two blocks made as wide as it takes to match the full model's parameters;
+    "Conv2D, same parameters" narrows every block by one factor until regular convolutions cost as
+    many parameters as the separable ones ("Conv2D, same widths" keeps the widths and costs more).
     Every variant is built of ``conv_block`` (:func:`lib.models.conv_block`, or chapter 2's own)."""
     from lib.train import mini_xception_for
 
@@ -173,10 +175,16 @@ def ablation_variants(settings, *, conv_block: Callable[..., keras.KerasTensor])
         return lambda: mini_xception_for(settings, input_shape=shape, conv_block=conv_block,
                                          **{"block_sizes": sizes, **switches})
 
+    def narrowed(widest: int) -> list[int]:
+        return [max(1, round(size * widest / sizes[-1])) for size in sizes]
+
     target = variant()().count_params()
     wide = width_for_parameters(lambda w: variant(block_sizes=[w, 2 * w])(), target)
+    regular = width_for_parameters(lambda w: variant(separable=False, block_sizes=narrowed(w))(), target,
+                                   high=sizes[-1])
     return {"mini Xception": variant(), "no residuals": variant(residual=False),
-            "no batch norm": variant(batch_norm=False), "Conv2D, not separable": variant(separable=False),
+            "no batch norm": variant(batch_norm=False), "Conv2D, same widths": variant(separable=False),
+            "Conv2D, same parameters": variant(separable=False, block_sizes=narrowed(regular)),
             "broad and shallow": variant(block_sizes=[wide, 2 * wide])}
 
 

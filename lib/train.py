@@ -516,16 +516,19 @@ def recipe_ladder(runs: tuple[str, ...] = RECIPE_LADDER) -> list[dict]:
     return steps
 
 
+RECIPE_MILESTONE = 0.6  # the validation accuracy whose first epoch chapter 3 compares between recipes
+
+
 def recipe_comparison(book: dict[str, list[float]], fast: dict[str, list[float]], last: int = 10) -> dict[str, float]:
     """What chapter 3 says of two recorded histories, the book's recipe and the faster one: the first
-    epoch each passes 60% validation accuracy, the faster recipe's best checkpoint (lowest validation
+    epoch each passes :data:`RECIPE_MILESTONE` validation accuracy, the faster recipe's best checkpoint (lowest validation
     loss) and the book's best epoch within as many epochs, the epoch at which the book's recipe first
     reaches that accuracy (one past its last when never), and how far validation accuracy swings
     (largest minus smallest) over each run's ``last`` epochs."""
     never = len(book["val_accuracy"]) + 1
     fast_best = fast["val_accuracy"][best_epoch(fast) - 1]
-    return {"book_first_60": first_epoch_reaching(book, 0.6) or never,
-            "fast_first_60": first_epoch_reaching(fast, 0.6) or never,
+    return {"book_first_60": first_epoch_reaching(book, RECIPE_MILESTONE) or never,
+            "fast_first_60": first_epoch_reaching(fast, RECIPE_MILESTONE) or never,
             "fast_best": fast_best,
             "book_best_in_40": max(book["val_accuracy"][:len(fast["val_accuracy"])]),
             "book_reaches_fast_at": first_epoch_reaching(book, fast_best) or never,

@@ -8,6 +8,7 @@ import keras
 import numpy as np
 import pytest
 
+from lib import models
 from lib.checks import CheckFailed, chapter0, chapter1, chapter2, chapter3, chapter4, chapter5, chapter6
 
 
@@ -218,3 +219,23 @@ def test_best_block_prediction_passes_only_when_the_table_agrees(capsys):
     with pytest.raises(CheckFailed, match="not one of the blocks"):
         chapter6.best_block_predicted("block9_add", table)
     assert chapter6.best_block_predicted(..., table) is False
+
+
+def test_the_no_residuals_exercise_needs_a_prediction_then_the_model_changed_in_one_thing_and_retrained(capsys):
+    def build(**switches):
+        return models.build_mini_xception((32, 32, 3), block_sizes=(8, 16), **switches)
+
+    reference, history = build(), {"val_accuracy": [0.6, 0.7, 0.65]}
+    without = build(residual=False)
+    assert chapter2.mini_xception_without_residuals(..., without, history, reference, 0.8, 3) is False
+    assert chapter2.mini_xception_without_residuals(5.0, None, None, reference, 0.8, 3) is False
+    assert "not answered yet" in capsys.readouterr().out
+    with pytest.raises(CheckFailed, match="still adds 2 shortcuts"):
+        chapter2.mini_xception_without_residuals(5.0, build(), history, reference, 0.8, 3)
+    with pytest.raises(CheckFailed, match="change one thing only"):
+        chapter2.mini_xception_without_residuals(5.0, build(residual=False, batch_norm=False), history,
+                                                 reference, 0.8, 3)
+    with pytest.raises(CheckFailed, match="trained for 4"):
+        chapter2.mini_xception_without_residuals(5.0, without, history, reference, 0.8, 4)
+    assert chapter2.mini_xception_without_residuals(5.0, without, history, reference, 0.8, 3) is True
+    assert "you predicted +5.0 points lost; this run lost +10.0" in capsys.readouterr().out

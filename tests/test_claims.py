@@ -34,6 +34,19 @@ def test_a_failed_claim_only_explains_itself_outside_the_calibrated_settings(dem
     assert f"this run is in {settings.mode} mode" in out
 
 
+def test_a_bound_is_written_once_for_the_test_the_sentence_and_the_prose():
+    key = "test.bounded"
+    claims.claim(key, 0, "The model scores at least {floor:.0%}.", floor=0.7)(lambda m, floor: m["accuracy"] >= floor)
+    try:
+        assert claims.CLAIMS[key].sentence == "The model scores at least 70%."
+        assert claims.bound(key, "floor") == 0.7
+        assert claims.holds(key, accuracy=0.7) and not claims.holds(key, accuracy=0.69)
+        with pytest.raises(KeyError, match="has no bound 'ceiling': it has floor"):
+            claims.bound(key, "ceiling")
+    finally:
+        del claims.CLAIMS[key]
+
+
 def test_claims_are_defined_once_and_named_when_missing(demo_claim):
     with pytest.raises(ValueError, match="defined twice"):
         claims.claim(demo_claim, 0, "again")(lambda m: True)

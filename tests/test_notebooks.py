@@ -101,6 +101,48 @@ def test_the_prose_speaks_of_convnets_not_of_the_machinery(path):
             assert found is None, f"the prose speaks of the machinery: ...{cell.source[max(0, found.start() - 60):found.end() + 20]}..."
 
 
+# What a run measures reads as a decimal, a percentage or a factor ("0.693", "60%", "2.3x"); a shape
+# ("3x3", "180x180") or a count ("20 layers") is not one. Such a number in the prose comes from a glue
+# role, never typed: typed, it goes stale the day the run changes.
+MEASURED_NUMBER = re.compile(r"(?<![\w.,])(\d+(?:\.\d+)?\s?%|\d+(?:\.\d+)?x(?![\d\w])|\d+(?:\.\d+)+)")
+NOT_PROSE = re.compile(r"\{[a-z:]+\}`[^`]*`|`[^`]*`|\$[^$]*\$|\]\([^)]*\)|^:\w+:.*$|<[^>]+>", re.M)
+# Numbers that name something rather than measure it: the book's sections and exercises, the book's
+# published figures, and chance for two balanced classes.
+CITED_NUMBER = re.compile(r"(?:[Ss]ections?|[Ee]xercises?|[Ss]ections? [\d.]+ and)\s+$")
+BOOK_FIGURES = {"90.8%", "83.5%", "7.3"}  # 7.3: the points between them
+CHANCE = "50%"
+
+
+def typed_measurements(markdown: str) -> list[str]:
+    """The measured-looking numbers of ``markdown`` that no glue role puts there, each with the words
+    before it."""
+    text = NOT_PROSE.sub(" ", markdown)
+    found = []
+    for match in MEASURED_NUMBER.finditer(text):
+        before = text[max(0, match.start() - 40):match.start()]
+        number = match.group().replace(" ", "")
+        if CITED_NUMBER.search(before) or number in BOOK_FIGURES or number == CHANCE:
+            continue
+        found.append(f"...{before.strip()[-30:]} {number}")
+    return found
+
+
+def test_typed_measurements_are_found():
+    found = typed_measurements("reaches 60% after 0.693 and 2.3x, as {glue:text}`acc:.1%` said")
+    assert [hit.split()[-1] for hit in found] == ["60%", "0.693", "2.3x"]
+    assert typed_measurements("a 3x3 kernel at 180x180, section 9.3.5 and 9.4.2, exercise 2.1, the book's 90.8%, "
+                              "chance is 50%, {glue:text}`acc:.1%` and `0.5`") == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_no_measured_number_is_typed_in_the_prose(path):
+    """Every decimal, percentage and factor in a chapter's text is glued from the run or the library
+    (a setting, a claim's threshold), except the book's published figures and section numbers."""
+    typed = [hit for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "markdown"
+             for hit in typed_measurements(cell.source)]
+    assert not typed, f"numbers typed in the prose, not glued: {typed}"
+
+
 MAX_PROSE_WORDS = 2_200  # a chapter read in one sitting; chapter 5 was split in two to keep to it
 ONE_SITTING = ("05_filters_and_heatmaps", "06_testing_explanations")
 

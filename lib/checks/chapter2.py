@@ -69,3 +69,34 @@ def shallow_plain_stack(model: keras.Model | None, history: dict | None, plain_l
     if "val_accuracy" not in history:
         raise CheckFailed("Exercise 2.4: pass the history of a run with validation data (train.train(...).history).")
     return passed("2.4", f"final training loss {history['loss'][-1]:.3f} against {plain_loss:.3f} for 20 plain layers")
+
+
+def mini_xception_without_residuals(prediction: float | None, model: keras.Model | None, history: dict | None,
+                                    reference: keras.Model, reference_accuracy: float, epochs: int) -> bool:
+    """Exercise 2.5: a prediction (points of best validation accuracy lost without residual connections),
+    then the chapter's mini Xception with only its residual connections taken out, trained for ``epochs``
+    like ``reference`` (which reached ``reference_accuracy``), and its history."""
+    if unanswered(prediction):
+        return say_unanswered("2.5", "Write your prediction first: the points of best validation accuracy "
+                                     "lost without residuals (negative for a gain).")
+    if model is None or history is None:
+        return say_unanswered("2.5", "Now build the model without residuals, train it, and pass it and its "
+                                     "history.")
+    adds = [layer.name for layer in model.layers if isinstance(layer, layers.Add)]
+    if adds:
+        raise CheckFailed(f"Exercise 2.5: the model still adds {len(adds)} shortcuts ({adds[0]}, ...): build it "
+                          "with residual=False.")
+
+    def body(m: keras.Model) -> list[tuple[str, int]]:
+        return [(type(layer).__name__, layer.count_params()) for layer in m.layers
+                if isinstance(layer, (layers.SeparableConv2D, layers.BatchNormalization, layers.Dense))]
+
+    if body(model) != body(reference):
+        raise CheckFailed("Exercise 2.5: apart from the shortcuts, the model differs from the chapter's mini "
+                          "Xception (its separable convolutions, batch norms or head): change one thing only.")
+    ran = len(history.get("val_accuracy", []))
+    if ran != epochs:
+        raise CheckFailed(f"Exercise 2.5: the history has {ran} epochs with validation accuracy; the full model "
+                          f"trained for {epochs}. Train it as long, on the same data.")
+    lost = 100 * (reference_accuracy - max(history["val_accuracy"]))
+    return passed("2.5", f"you predicted {float(prediction):+.1f} points lost; this run lost {lost:+.1f}")

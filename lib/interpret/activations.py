@@ -155,7 +155,11 @@ def channel_alignment(activation: np.ndarray, reference: np.ndarray) -> np.ndarr
     return np.where(spread > 0, np.abs(centred.T @ reference) / len(reference), 0.0)
 
 
-def share_copying(activation: np.ndarray, maps: dict[str, np.ndarray], threshold: float = 0.3) -> float:
+COPYING_CORRELATION = 0.3  # chapter 4: a channel this correlated with the image's brightness or edges copies it
+
+
+def share_copying(activation: np.ndarray, maps: dict[str, np.ndarray],
+                  threshold: float = COPYING_CORRELATION) -> float:
     """The share of one activation's channels that copy the image (chapter 4): whose
     :func:`channel_alignment` with its brightness or its edges (:func:`image_maps`) is at least
     ``threshold``."""
