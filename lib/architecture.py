@@ -3,9 +3,10 @@
 * :func:`layer_costs`: per layer, the output size, channels, parameters and multiply-adds;
 * :func:`receptive_fields`: how many input pixels each layer's output can see;
 * :func:`build_deep_stack`: a deep stack of convolutions with and without residuals and
-  batch norm, for :func:`gradient_norms` and :func:`activation_moments` at initialization;
+  batch norm, for :func:`gradient_norms` at initialization;
 * :func:`width_for_parameters`: the width that gives a model a target parameter count;
-* :func:`run_ablation`: variants trained with the same data, budget and seed.
+* :func:`run_ablation`: variants trained with the same data, budget and seed, and
+  :func:`summarize_ablation`, their table.
 """
 
 from __future__ import annotations
@@ -89,8 +90,9 @@ def build_deep_stack(
     residual: bool = False, batch_norm: bool = False, pool_every: int | None = None,
     batch_norm_momentum: float = 0.99, name: str | None = None,
 ) -> keras.Model:
-    """``depth`` 3x3 convolutions of ``width`` channels, each followed by a ReLU (after batch norm
-    when ``batch_norm``), with an identity shortcut around each one when ``residual``; a 2x2 max
+    """A first 3x3 convolution, then ``depth`` units of (batch norm when ``batch_norm``, ReLU, 3x3
+    convolution of ``width`` channels), in the order of the mini Xception's blocks, with an
+    identity shortcut around each unit when ``residual``; a 2x2 max
     pooling after every ``pool_every`` of them (none by default: one resolution throughout); then
     global average pooling and one sigmoid unit. Convolutions are named ``conv1`` ...
     ``conv{depth}`` and the block outputs ``out1`` ...
@@ -101,10 +103,11 @@ def build_deep_stack(
     inputs = keras.Input(shape=input_shape, name="image")
     x = layers.Conv2D(width, 3, padding="same", name="conv0", **f32)(layers.Rescaling(1.0 / 255, **f32)(inputs))
     for index in range(1, depth + 1):
-        y = layers.Conv2D(width, 3, padding="same", use_bias=not batch_norm, name=f"conv{index}", **f32)(x)
+        y = x
         if batch_norm:
             y = layers.BatchNormalization(momentum=batch_norm_momentum, name=f"bn{index}", **f32)(y)
         y = layers.Activation("relu", name=f"relu{index}", **f32)(y)
+        y = layers.Conv2D(width, 3, padding="same", name=f"conv{index}", **f32)(y)
         x = layers.add([x, y], name=f"out{index}", **f32) if residual else layers.Identity(name=f"out{index}", **f32)(y)
         if pool_every and index % pool_every == 0 and index < depth:
             x = layers.MaxPooling2D(2, name=f"pool{index}", **f32)(x)
@@ -123,15 +126,6 @@ def gradient_norms(model: keras.Model, images: np.ndarray, labels: np.ndarray,
     return np.array([float(np.linalg.norm(by_variable[id(model.get_layer(name).kernel)])) for name in layer_names])
 
 
-def activation_moments(model: keras.Model, images: np.ndarray,
-                       layer_names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and standard deviation of each named layer's output over a batch, in training mode
-    (so batch norm uses the batch's own statistics, as it does during training)."""
-    outputs = activations(activation_model(model, layer_names), images, training=True)
-    return (np.array([float(np.mean(outputs[n])) for n in layer_names]),
-            np.array([float(np.std(outputs[n])) for n in layer_names]))
-
-
 def width_for_parameters(build: Callable[[int], keras.Model], target: int, low: int = 1, high: int = 1024) -> int:
     """The width ``w`` for which ``build(w).count_params()`` is closest to ``target``
     (parameters grow with width, so a bisection finds it)."""
@@ -142,21 +136,6 @@ def width_for_parameters(build: Callable[[int], keras.Model], target: int, low: 
         else:
             high = middle
     return min((low, high), key=lambda w: abs(build(w).count_params() - target))
-
-
-STACK_VARIANTS = {"plain": {}, "residual": {"residual": True}, "batch norm": {"batch_norm": True},
-                  "residual + batch norm": {"residual": True, "batch_norm": True}}
-
-
-def deep_stacks(settings, depth: int = 20, width: int = 16,
-                pool_every: int = 5) -> dict[str, Callable[[], keras.Model]]:
-    """Chapter 2's four deep stacks (:func:`build_deep_stack`) at the mode's stack size, by name:
-    builders for :func:`run_ablation`."""
-    shape = (settings.stack_image_size, settings.stack_image_size, 3)
-    return {name: (lambda switches=switches: build_deep_stack(shape, depth, width, pool_every=pool_every,
-                                                                batch_norm_momentum=settings.batch_norm_momentum,
-                                                                **switches))
-            for name, switches in STACK_VARIANTS.items()}
 
 
 def ablation_variants(settings, *, conv_block: Callable[..., keras.KerasTensor]) -> dict[str, Callable[[], keras.Model]]:
@@ -190,11 +169,11 @@ def ablation_variants(settings, *, conv_block: Callable[..., keras.KerasTensor])
 
 @dataclass(frozen=True)
 class AblationRun:
-    """One variant trained once: its size, time, history and best validation accuracy."""
+    """One variant trained once: its size, cost, time, history and best validation accuracy."""
 
     variant: str
-    seed: int
     parameters: int
+    multiply_adds: int
     train_seconds: float
     history: dict[str, list[float]]
 
@@ -203,76 +182,27 @@ class AblationRun:
         return float(max(self.history["val_accuracy"]))
 
 
-def run_ablation(
-    variants: dict[str, Callable[[], keras.Model]], settings, train_ds, validation_ds,
-    epochs: int, seeds: Sequence[int] | None = None,
-) -> list[AblationRun]:
-    """Train every variant (a function that builds a model) once per seed (the settings' own when
-    ``seeds`` is None), all compiled with the optimizer of ``settings`` (a :class:`lib.config.Settings`)
-    and trained on the same data for the same number of epochs; the seed is set before each build."""
+def run_ablation(variants: dict[str, Callable[[], keras.Model]], settings, train_ds, validation_ds,
+                 epochs: int) -> list[AblationRun]:
+    """Train every variant (a function that builds a model) once, all from the settings' seed,
+    compiled with the optimizer of ``settings`` (a :class:`lib.config.Settings`) and trained on the
+    same data for the same number of epochs."""
     runs = []
-    jobs = [(name, seed) for seed in (seeds or (settings.seed,)) for name in variants]
-    for name, seed in progress(jobs, "Training variants", "model", minimum=0):
-        config.set_seed(seed)
+    for name in progress(list(variants), "Training variants", "model", minimum=0):
+        config.set_seed(settings.seed)
         model = models.compile_model(variants[name](), settings.optimizer, settings.learning_rate)
         run = train(model, train_ds, validation_ds, epochs, verbose=0)
-        runs.append(AblationRun(name, seed, model.count_params(), run.train_seconds, run.history))
+        work = sum(cost.multiply_adds for cost in layer_costs(model))
+        runs.append(AblationRun(name, model.count_params(), work, run.train_seconds, run.history))
     return runs
 
 
-@dataclass(frozen=True)
-class VariantSummary:
-    """One variant over its seeds: size, mean training time, and its best validation accuracy's
-    mean and range."""
-
-    variant: str
-    parameters: int
-    seconds: float
-    mean: float
-    low: float
-    high: float
-
-
-def summarize_runs(runs: Sequence[AblationRun]) -> dict[str, VariantSummary]:
-    """:class:`VariantSummary` of each variant of ``runs``, in the order they first appear."""
-    summaries = {}
-    for variant in dict.fromkeys(run.variant for run in runs):
-        mine = [run for run in runs if run.variant == variant]
-        accuracies = [run.best_val_accuracy for run in mine]
-        seconds = float(np.mean([run.train_seconds for run in mine]))
-        summaries[variant] = VariantSummary(variant, mine[0].parameters, seconds, float(np.mean(accuracies)),
-                                            min(accuracies), max(accuracies))
-    return summaries
-
-
-def short_name(variant: str) -> str:
-    """A variant's name up to its first comma ("Conv2D, not separable" -> "Conv2D"): the name its
-    claims and glued numbers use."""
-    return variant.split(",")[0]
-
-
-def best_accuracies_per_seed(runs: Sequence[AblationRun]) -> dict[int, dict[str, float]]:
-    """Each seed's best validation accuracy of every variant, by :func:`short_name`: what the
-    ablation's readings are checked on, one seed at a time."""
-    return {seed: {short_name(run.variant): run.best_val_accuracy for run in runs if run.seed == seed}
-            for seed in dict.fromkeys(run.seed for run in runs)}
-
-
 def summarize_ablation(runs: Sequence[AblationRun]) -> list[str]:
-    """One line per variant: parameters, mean training time, and the best validation
-    accuracy's mean and range (min to max) over seeds."""
-    lines = [f"{'variant':<22} {'parameters':>10} {'seconds':>8} {'best val. accuracy':>24}"]
-    for row in summarize_runs(runs).values():
-        spread = f" ({row.low:.1%}-{row.high:.1%})" if row.low != row.high else ""
-        lines.append(f"{row.variant:<22} {row.parameters:>10,} {row.seconds:>8.1f} {row.mean:>9.1%}{spread:>15}")
+    """A header and one line per run: parameters, multiply-adds per image, training time, training
+    loss after the last epoch and best validation accuracy."""
+    lines = [f"{'variant':<24} {'parameters':>10} {'mult-adds':>10} {'seconds':>8} {'final loss':>10} "
+             f"{'best val. accuracy':>19}"]
+    for run in runs:
+        lines.append(f"{run.variant:<24} {run.parameters:>10,} {run.multiply_adds / 1e6:>9.1f}M "
+                     f"{run.train_seconds:>8.1f} {run.history['loss'][-1]:>10.3f} {run.best_val_accuracy:>19.1%}")
     return lines
-
-
-def verdict(variant: VariantSummary, reference: VariantSummary) -> str:
-    """How a variant's best validation accuracy compares with the reference's over the seeds, in
-    words: below or above in every seed (their ranges do not overlap), or within the seeds' range."""
-    if variant.high < reference.low:
-        return "below it in every seed"
-    if variant.low > reference.high:
-        return "above it in every seed"
-    return "within the seeds' range of it"

@@ -30,7 +30,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import keras
@@ -584,7 +584,7 @@ def main(argv: list[str] | None = None) -> dict:
     if arguments.epochs is not None:
         settings = config.cut_epochs(settings, arguments.epochs)
     if arguments.seed is not None:
-        settings = config.with_seed(settings, arguments.seed)
+        settings = replace(settings, seed=arguments.seed)
     print(config.banner(settings, "--epochs" if arguments.epochs is not None else "COURSE_EPOCHS"))
     print(f"Recipe {settings.recipe}: " + ", ".join(f"{k} {v}" for k, v in settings.recipe_fields().items()
                                                    if k != "recipe"))

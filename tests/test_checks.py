@@ -239,3 +239,70 @@ def test_the_no_residuals_exercise_needs_a_prediction_then_the_model_changed_in_
         chapter2.mini_xception_without_residuals(5.0, without, history, reference, 0.8, 4)
     assert chapter2.mini_xception_without_residuals(5.0, without, history, reference, 0.8, 3) is True
     assert "you predicted +5.0 points lost; this run lost +10.0" in capsys.readouterr().out
+
+
+def test_the_plain_stack_exercise_needs_a_prediction_then_ten_plain_units_with_batch_norm_retrained(capsys):
+    from lib import architecture
+
+    def stack(depth=10, **switches):
+        return architecture.build_deep_stack((16, 16, 3), depth, width=4, **{"batch_norm": True, **switches})
+
+    history = {"loss": [0.7, 0.6], "val_accuracy": [0.55, 0.75]}
+    assert chapter2.shallow_plain_stack(..., stack(), history, 0.52, 2) is False
+    assert chapter2.shallow_plain_stack(0.6, None, None, 0.52, 2) is False
+    assert "not answered yet" in capsys.readouterr().out
+    with pytest.raises(CheckFailed, match="10 units, 10 shortcuts"):
+        chapter2.shallow_plain_stack(0.6, stack(residual=True), history, 0.52, 2)
+    with pytest.raises(CheckFailed, match="0 batch norms"):
+        chapter2.shallow_plain_stack(0.6, stack(batch_norm=False), history, 0.52, 2)
+    with pytest.raises(CheckFailed, match="5 units"):
+        chapter2.shallow_plain_stack(0.6, stack(depth=5), history, 0.52, 2)
+    with pytest.raises(CheckFailed, match="trained for 3"):
+        chapter2.shallow_plain_stack(0.6, stack(), history, 0.52, 3)
+    assert chapter2.shallow_plain_stack(0.6, stack(), history, 0.52, 2) is True
+    assert "you predicted 60.0%; 10 plain units reached 75.0%, against 52.0% for 40" in capsys.readouterr().out
+
+
+def test_the_batch_norm_activations_exercise_needs_a_prediction_then_the_model_retrained_without_it(capsys):
+    def build(**switches):
+        return models.build_mini_xception((32, 32, 3), block_sizes=(8, 16, 16, 16), **switches)
+
+    keras.utils.set_random_seed(0)
+    reference, without = build(), build(batch_norm=False)
+    images = np.random.default_rng(0).uniform(0, 255, (4, 32, 32, 3)).astype("float32")
+    history = {"val_accuracy": [0.6, 0.7]}
+    args = (reference, images, 2)
+    assert chapter4.blank_channels_without_batch_norm(..., without, history, *args) is False
+    assert chapter4.blank_channels_without_batch_norm(0.3, None, None, *args) is False
+    assert "not answered yet" in capsys.readouterr().out
+    with pytest.raises(CheckFailed, match="still has 8 batch norms"):
+        chapter4.blank_channels_without_batch_norm(0.3, build(), history, *args)
+    with pytest.raises(CheckFailed, match="change one thing only"):
+        chapter4.blank_channels_without_batch_norm(0.3, build(batch_norm=False, separable=False), history, *args)
+    with pytest.raises(CheckFailed, match="trained for 3"):
+        chapter4.blank_channels_without_batch_norm(0.3, without, history, reference, images, 3)
+    assert chapter4.blank_channels_without_batch_norm(0.3, without, history, *args) is True
+    printed = capsys.readouterr().out
+    assert "you predicted 30% of block4_relu1's channels blank; without batch norm" in printed, printed
+
+
+def test_the_one_epoch_heatmap_exercise_needs_a_prediction_then_the_same_model_trained_one_epoch(capsys):
+    def build(**switches):
+        return models.build_mini_xception((32, 32, 3), block_sizes=(8, 16), **switches)
+
+    keras.utils.set_random_seed(0)
+    reference, one_epoch = build(), build()
+    images = np.random.default_rng(0).uniform(0, 255, (4, 32, 32, 3)).astype("float32")
+    labels = np.array([0, 0, 1, 1])
+    args = (reference, images, labels, "block2_add")
+    history = {"val_accuracy": [0.6]}
+    assert chapter5.one_epoch_heatmaps(..., one_epoch, history, *args) is False
+    assert chapter5.one_epoch_heatmaps(0.1, None, None, *args) is False
+    assert "not answered yet" in capsys.readouterr().out
+    with pytest.raises(CheckFailed, match="not built like chapter 3's"):
+        chapter5.one_epoch_heatmaps(0.1, build(residual=False), history, *args)
+    with pytest.raises(CheckFailed, match="has 2 epochs"):
+        chapter5.one_epoch_heatmaps(0.1, one_epoch, {"val_accuracy": [0.6, 0.7]}, *args)
+    assert chapter5.one_epoch_heatmaps(0.1, one_epoch, history, *args) is True
+    printed = capsys.readouterr().out
+    assert "you predicted a gap of +0.10; after one epoch it is" in printed, printed

@@ -62,3 +62,23 @@ def run_answer(exercise: str, function: Callable[..., Any], *arguments: Any) -> 
     except NotImplementedError:
         say_unanswered(exercise, "Write your code in place of `raise NotImplementedError`.")
         return None
+
+
+def retraining_unanswered(exercise: str, prediction: Any, model: Any, history: Any, predict: str) -> bool:
+    """The first steps of a change-and-retrain exercise: True (after saying what to do next) while
+    the prediction (``predict`` says what it is) or the retrained model and its history are missing."""
+    if unanswered(prediction):
+        say_unanswered(exercise, f"Write your prediction first: {predict}.")
+        return True
+    if model is None or history is None:
+        say_unanswered(exercise, "Now build the changed model, train it, and pass it and its history.")
+        return True
+    return False
+
+
+def require_epochs(exercise: str, history: dict, epochs: int, reference: str) -> None:
+    """Raise unless ``history`` has ``epochs`` epochs with validation accuracy, as ``reference`` had."""
+    ran = len(history.get("val_accuracy", []))
+    if ran != epochs:
+        raise CheckFailed(f"Exercise {exercise}: the history has {ran} epochs with validation accuracy; "
+                          f"{reference} trained for {epochs}. Train it as long, on the same data.")

@@ -10,7 +10,8 @@ from keras import layers
 
 from lib import config, models
 from lib.architecture import layer_costs, receptive_fields
-from lib.checks import CheckFailed, passed, report, run_answer, say_unanswered, unanswered
+from lib.checks import (CheckFailed, passed, report, require_epochs, retraining_unanswered, run_answer,
+                        say_unanswered, unanswered)
 
 
 def multiply_adds_with_shrinking_filters(factor: float | None) -> bool:
@@ -56,19 +57,24 @@ def receptive_field_of_block3(answer: int | None) -> bool:
     )
 
 
-def shallow_plain_stack(model: keras.Model | None, history: dict | None, plain_loss: float) -> bool:
-    """Exercise 2.4: a plain stack of 5 convolutions (no shortcuts, no batch norm), trained like the
-    20-layer ones, and its history."""
-    if model is None or history is None:
-        return say_unanswered("2.4", "Build and train the 5-layer stack, then pass it and its history.")
-    convolutions = [layer.name for layer in model.layers if layer.name.startswith("conv") and layer.name != "conv0"]
-    extras = [layer.name for layer in model.layers if isinstance(layer, (layers.Add, layers.BatchNormalization))]
-    if len(convolutions) != 5 or extras:
-        raise CheckFailed(f"Exercise 2.4: the stack has {len(convolutions)} stacked convolutions and {len(extras)} "
-                          "shortcut or batch-norm layers; build it with depth=5 and no residual or batch_norm.")
-    if "val_accuracy" not in history:
-        raise CheckFailed("Exercise 2.4: pass the history of a run with validation data (train.train(...).history).")
-    return passed("2.4", f"final training loss {history['loss'][-1]:.3f} against {plain_loss:.3f} for 20 plain layers")
+def shallow_plain_stack(prediction: float | None, model: keras.Model | None, history: dict | None,
+                        deep_accuracy: float, epochs: int) -> bool:
+    """Exercise 2.4: a prediction (the best validation accuracy of a plain stack of 10 units), then
+    that stack (batch norm, no shortcuts) trained for ``epochs`` like the 40-layer plain stack
+    (which reached ``deep_accuracy``), and its history."""
+    if retraining_unanswered("2.4", prediction, model, history,
+                             "the best validation accuracy you expect of 10 plain units, as a fraction"):
+        return False
+    units = [layer.name for layer in model.layers if layer.name.startswith("conv") and layer.name != "conv0"]
+    shortcuts = [layer.name for layer in model.layers if isinstance(layer, layers.Add)]
+    normalized = [layer.name for layer in model.layers if isinstance(layer, layers.BatchNormalization)]
+    if len(units) != 10 or shortcuts or len(normalized) != 10:
+        raise CheckFailed(f"Exercise 2.4: the stack has {len(units)} units, {len(shortcuts)} shortcuts and "
+                          f"{len(normalized)} batch norms; build it with depth=10, batch_norm=True and no residual, "
+                          "like the plain 40-unit stack.")
+    require_epochs("2.4", history, epochs, "the 40-unit stacks")
+    return passed("2.4", f"you predicted {float(prediction):.1%}; 10 plain units reached "
+                         f"{max(history['val_accuracy']):.1%}, against {deep_accuracy:.1%} for 40")
 
 
 def mini_xception_without_residuals(prediction: float | None, model: keras.Model | None, history: dict | None,
@@ -76,12 +82,9 @@ def mini_xception_without_residuals(prediction: float | None, model: keras.Model
     """Exercise 2.5: a prediction (points of best validation accuracy lost without residual connections),
     then the chapter's mini Xception with only its residual connections taken out, trained for ``epochs``
     like ``reference`` (which reached ``reference_accuracy``), and its history."""
-    if unanswered(prediction):
-        return say_unanswered("2.5", "Write your prediction first: the points of best validation accuracy "
-                                     "lost without residuals (negative for a gain).")
-    if model is None or history is None:
-        return say_unanswered("2.5", "Now build the model without residuals, train it, and pass it and its "
-                                     "history.")
+    if retraining_unanswered("2.5", prediction, model, history,
+                             "the points of best validation accuracy lost without residuals (negative for a gain)"):
+        return False
     adds = [layer.name for layer in model.layers if isinstance(layer, layers.Add)]
     if adds:
         raise CheckFailed(f"Exercise 2.5: the model still adds {len(adds)} shortcuts ({adds[0]}, ...): build it "
@@ -94,9 +97,6 @@ def mini_xception_without_residuals(prediction: float | None, model: keras.Model
     if body(model) != body(reference):
         raise CheckFailed("Exercise 2.5: apart from the shortcuts, the model differs from the chapter's mini "
                           "Xception (its separable convolutions, batch norms or head): change one thing only.")
-    ran = len(history.get("val_accuracy", []))
-    if ran != epochs:
-        raise CheckFailed(f"Exercise 2.5: the history has {ran} epochs with validation accuracy; the full model "
-                          f"trained for {epochs}. Train it as long, on the same data.")
+    require_epochs("2.5", history, epochs, "the full model")
     lost = 100 * (reference_accuracy - max(history["val_accuracy"]))
     return passed("2.5", f"you predicted {float(prediction):+.1f} points lost; this run lost {lost:+.1f}")

@@ -9,8 +9,9 @@ import keras
 import numpy as np
 
 from lib import backend, models
-from lib.checks import CheckFailed, passed, report, run_answer, say_unanswered, unanswered
-from lib.interpret.activations import blank_channels
+from lib.checks import (CheckFailed, passed, report, require_epochs, retraining_unanswered, run_answer,
+                        say_unanswered, unanswered)
+from lib.interpret.activations import activation_model, activations, blank_channels, mean_blank_fraction
 
 
 def feature_map_size_at_book_size(answer: int | None) -> bool:
@@ -65,8 +66,6 @@ def block_inputs_model(extractor: keras.Model | None, model: keras.Model) -> boo
 
 def grey_image_blank_share(answer: float | None, model: keras.Model) -> bool:
     """Exercise 4.4: the share of ``block1_relu1``'s channels that are blank for a flat grey image."""
-    from lib.interpret.activations import activation_model, activations
-
     if unanswered(answer):
         return say_unanswered("4.4")
     layer = models.block_layers(model, "relu1")[0]
@@ -77,3 +76,31 @@ def grey_image_blank_share(answer: float | None, model: keras.Model) -> bool:
                           "Feed np.full((1, height, width, 3), 128.0) to an activation model and pass "
                           "activations.blank_channels(...).mean() of the one image's map.")
     return passed("4.4", f"{expected:.0%} of the channels are blank on a flat image")
+
+
+def convolution_widths(model: keras.Model) -> list[tuple[str, int]]:
+    """Each convolution's kind and width, in order: what two models changed in one other respect share."""
+    return [(type(layer).__name__, layer.filters) for layer in model.layers
+            if isinstance(layer, (keras.layers.Conv2D, keras.layers.SeparableConv2D))]
+
+
+def blank_channels_without_batch_norm(prediction: float | None, model: keras.Model | None, history: dict | None,
+                                      reference: keras.Model, images: np.ndarray, epochs: int,
+                                      layer: str = "block4_relu1") -> bool:
+    """Exercise 4.5: a prediction (the share of ``layer``'s channels blank on average over ``images``),
+    then the mini Xception with batch norm taken out and nothing else, trained for ``epochs`` like
+    ``reference`` (chapter 3's model), and its history. Reports the prediction against both models."""
+    if retraining_unanswered("4.5", prediction, model, history,
+                             "the share of the layer's channels blank without batch norm, as a fraction"):
+        return False
+    normalized = [layer_.name for layer_ in model.layers if isinstance(layer_, keras.layers.BatchNormalization)]
+    if normalized:
+        raise CheckFailed(f"Exercise 4.5: the model still has {len(normalized)} batch norms ({normalized[0]}, ...): "
+                          "build it with batch_norm=False.")
+    if convolution_widths(model) != convolution_widths(reference):
+        raise CheckFailed("Exercise 4.5: apart from batch norm, the model differs from chapter 3's mini Xception "
+                          "(its convolutions or their widths): change one thing only.")
+    require_epochs("4.5", history, epochs, "chapter 3's model")
+    shares = [mean_blank_fraction(activations(activation_model(m, [layer]), images), layer) for m in (model, reference)]
+    return passed("4.5", f"you predicted {float(prediction):.0%} of {layer}'s channels blank; without batch norm "
+                         f"{shares[0]:.0%} are, with it (chapter 3's model) {shares[1]:.0%}")

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import keras
 import numpy as np
 
-from lib.checks import CheckFailed, passed, run_answer
+from lib.checks import CheckFailed, passed, require_epochs, retraining_unanswered, run_answer
+from lib.checks.chapter4 import convolution_widths
 
 
 def whole_tensor_normalization(function: Callable[[Any], Any]) -> bool:
@@ -26,3 +28,29 @@ def whole_tensor_normalization(function: Callable[[Any], Any]) -> bool:
                           "keras.ops.normalize does along the last axis. Take the norm over all the numbers.")
     raise CheckFailed(f"Exercise 5.1: the result's length is {np.sqrt((answer ** 2).sum()):.3g}, expected 1, "
                       "with the same direction as the gradient: divide by the square root of the sum of squares.")
+
+
+def one_epoch_heatmaps(prediction: float | None, model: keras.Model | None, history: dict | None,
+                       reference: keras.Model, images: np.ndarray, labels: np.ndarray, layer: str,
+                       seed: int = 0) -> bool:
+    """Exercise 5.2: a prediction (the one-epoch model's deletion gap: P(own class) lost when the top
+    tenth of its Grad-CAM map at ``layer`` is greyed out, minus what a tenth elsewhere costs), then
+    chapter 3's mini Xception trained for one epoch only, and its history. Reports the prediction
+    against both models' gaps on ``images``."""
+    from lib.interpret import counterfactuals, gradcam
+
+    if retraining_unanswered("5.2", prediction, model, history,
+                             "the one-epoch model's gap, in probability (negative if the top tenth matters less)"):
+        return False
+    if convolution_widths(model) != convolution_widths(reference) or \
+            len(model.layers) != len(reference.layers):
+        raise CheckFailed("Exercise 5.2: the model is not built like chapter 3's mini Xception: build it with "
+                          "train.build_for(settings) and change the training budget only.")
+    require_epochs("5.2", history, 1, "the exercise's model")
+
+    def gap(network: keras.Model) -> float:
+        maps = gradcam.grad_cam_for_labels(network, images, labels, layer, explain=gradcam.grad_cam)
+        return counterfactuals.deletion_test(network, images, labels, maps, seed=seed).gap
+
+    return passed("5.2", f"you predicted a gap of {float(prediction):+.2f}; after one epoch it is "
+                         f"{gap(model):+.2f}, after chapter 3's training {gap(reference):+.2f}")

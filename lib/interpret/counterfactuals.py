@@ -104,6 +104,11 @@ class Deletion:
     def drop_elsewhere(self) -> float:
         return float(np.mean(self.original - self.elsewhere_removed))
 
+    @property
+    def gap(self) -> float:
+        """How much more the top pixels cost than as many elsewhere: the map's claim to point at evidence."""
+        return self.drop_at_top - self.drop_elsewhere
+
 
 def compare_drops(deletion: Deletion, margin: float = 0.05) -> str:
     """The deletion test's verdict in words: whether greying out the heatmap's top pixels hurt
