@@ -63,6 +63,11 @@ def layer_costs(model: keras.Model) -> list[LayerCost]:
     return rows
 
 
+def total_multiply_adds(model: keras.Model) -> int:
+    """Multiply-adds per image of ``model``: the sum of :func:`layer_costs`."""
+    return sum(cost.multiply_adds for cost in layer_costs(model))
+
+
 def receptive_fields(model: keras.Model) -> dict[str, int]:
     """For every convolution and pooling layer, the side of the input square its output sees.
 
@@ -192,8 +197,8 @@ def run_ablation(variants: dict[str, Callable[[], keras.Model]], settings, train
         config.set_seed(settings.seed)
         model = models.compile_model(variants[name](), settings.optimizer, settings.learning_rate)
         run = train(model, train_ds, validation_ds, epochs, verbose=0)
-        work = sum(cost.multiply_adds for cost in layer_costs(model))
-        runs.append(AblationRun(name, model.count_params(), work, run.train_seconds, run.history))
+        runs.append(AblationRun(name, model.count_params(), total_multiply_adds(model), run.train_seconds,
+                                run.history))
     return runs
 
 

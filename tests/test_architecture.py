@@ -21,6 +21,7 @@ def test_layer_costs_count_parameters_and_multiply_adds_by_hand():
     assert conv.parameters == 3 * 3 * 3 * 8 + 8 and conv.multiply_adds == 64 * 3 * 3 * 3 * 8
     assert sep.parameters == 9 * 8 + 8 * 16 + 16 and sep.multiply_adds == 64 * (9 * 8 + 8 * 16)
     assert (dense.parameters, dense.multiply_adds) == (16 * 2 + 2, 32)
+    assert architecture.total_multiply_adds(model) == 64 * 3 * 3 * 3 * 8 + 64 * (9 * 8 + 8 * 16) + 32
 
 
 def test_layer_costs_of_the_mini_xception_add_up_to_its_weights():

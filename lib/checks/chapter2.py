@@ -9,7 +9,7 @@ import keras
 from keras import layers
 
 from lib import config, models
-from lib.architecture import layer_costs, receptive_fields
+from lib.architecture import receptive_fields, total_multiply_adds
 from lib.checks import (CheckFailed, passed, report, require_epochs, retraining_unanswered, run_answer,
                         say_unanswered, unanswered)
 
@@ -20,12 +20,12 @@ def multiply_adds_with_shrinking_filters(factor: float | None) -> bool:
     if unanswered(factor):
         return say_unanswered("2.1")
     tiny = config.settings_for("tiny").input_shape
-    totals = [sum(row.multiply_adds for row in layer_costs(models.build_mini_xception(tiny, block_sizes=sizes)))
+    totals = [total_multiply_adds(models.build_mini_xception(tiny, block_sizes=sizes))
               for sizes in ((512, 256, 128, 64, 32), models.BOOK_BLOCK_SIZES)]
     measured = totals[0] / totals[1]
     if not abs(factor / measured - 1) <= 0.02:
         raise CheckFailed(f"Exercise 2.1: a factor of {factor:.2f} is not within 2% of what the two models "
-                          "need. Add up architecture.layer_costs(model) for each: which blocks now run 512 "
+                          "need. Compare architecture.total_multiply_adds(model) of the two: which blocks now run 512 "
                           "filters on the largest maps?")
     return passed("2.1", f"{factor:.2f}, against {measured:.2f} measured")
 

@@ -84,6 +84,12 @@ def convolution_widths(model: keras.Model) -> list[tuple[str, int]]:
             if isinstance(layer, (keras.layers.Conv2D, keras.layers.SeparableConv2D))]
 
 
+def blank_share(model: keras.Model, images: np.ndarray, layer: str) -> float:
+    """The share of ``layer``'s channels blank on ``images``, averaged over the images: what exercise
+    4.5 predicts, and what the chapter reports after it."""
+    return mean_blank_fraction(activations(activation_model(model, [layer]), images), layer)
+
+
 def blank_channels_without_batch_norm(prediction: float | None, model: keras.Model | None, history: dict | None,
                                       reference: keras.Model, images: np.ndarray, epochs: int,
                                       layer: str = "block4_relu1") -> bool:
@@ -101,6 +107,6 @@ def blank_channels_without_batch_norm(prediction: float | None, model: keras.Mod
         raise CheckFailed("Exercise 4.5: apart from batch norm, the model differs from chapter 3's mini Xception "
                           "(its convolutions or their widths): change one thing only.")
     require_epochs("4.5", history, epochs, "chapter 3's model")
-    shares = [mean_blank_fraction(activations(activation_model(m, [layer]), images), layer) for m in (model, reference)]
+    shares = [blank_share(m, images, layer) for m in (model, reference)]
     return passed("4.5", f"you predicted {float(prediction):.0%} of {layer}'s channels blank; without batch norm "
                          f"{shares[0]:.0%} are, with it (chapter 3's model) {shares[1]:.0%}")

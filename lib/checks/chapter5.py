@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
 
 from lib.checks import CheckFailed, passed, require_epochs, retraining_unanswered, run_answer
 from lib.checks.chapter4 import convolution_widths
+
+if TYPE_CHECKING:
+    from lib.interpret.counterfactuals import Deletion
 
 
 def whole_tensor_normalization(function: Callable[[Any], Any]) -> bool:
@@ -30,6 +33,16 @@ def whole_tensor_normalization(function: Callable[[Any], Any]) -> bool:
                       "with the same direction as the gradient: divide by the square root of the sum of squares.")
 
 
+def grad_cam_deletion(network: keras.Model, images: np.ndarray, labels: np.ndarray, layer: str,
+                      seed: int) -> Deletion:
+    """The deletion test of ``network``'s Grad-CAM maps at ``layer`` for each image's own class: what
+    exercise 5.2 predicts, and what the chapter reports after it."""
+    from lib.interpret import counterfactuals, gradcam
+
+    maps = gradcam.grad_cam_for_labels(network, images, labels, layer, explain=gradcam.grad_cam)
+    return counterfactuals.deletion_test(network, images, labels, maps, seed=seed)
+
+
 def one_epoch_heatmaps(prediction: float | None, model: keras.Model | None, history: dict | None,
                        reference: keras.Model, images: np.ndarray, labels: np.ndarray, layer: str,
                        seed: int = 0) -> bool:
@@ -37,8 +50,6 @@ def one_epoch_heatmaps(prediction: float | None, model: keras.Model | None, hist
     tenth of its Grad-CAM map at ``layer`` is greyed out, minus what a tenth elsewhere costs), then
     chapter 3's mini Xception trained for one epoch only, and its history. Reports the prediction
     against both models' gaps on ``images``."""
-    from lib.interpret import counterfactuals, gradcam
-
     if retraining_unanswered("5.2", prediction, model, history,
                              "the one-epoch model's gap, in probability (negative if the top tenth matters less)"):
         return False
@@ -48,9 +59,6 @@ def one_epoch_heatmaps(prediction: float | None, model: keras.Model | None, hist
                           "train.build_for(settings) and change the training budget only.")
     require_epochs("5.2", history, 1, "the exercise's model")
 
-    def gap(network: keras.Model) -> float:
-        maps = gradcam.grad_cam_for_labels(network, images, labels, layer, explain=gradcam.grad_cam)
-        return counterfactuals.deletion_test(network, images, labels, maps, seed=seed).gap
-
+    gaps = [grad_cam_deletion(network, images, labels, layer, seed).gap for network in (model, reference)]
     return passed("5.2", f"you predicted a gap of {float(prediction):+.2f}; after one epoch it is "
-                         f"{gap(model):+.2f}, after chapter 3's training {gap(reference):+.2f}")
+                         f"{gaps[0]:+.2f}, after chapter 3's training {gaps[1]:+.2f}")
