@@ -216,9 +216,11 @@ def plot_layer_statistics(statistics: dict[str, list], title: str) -> plt.Figure
 
 
 def show_heatmaps(images: np.ndarray, rows: dict[str, np.ndarray], titles: list[str], size: float = 1.9,
-                  suptitle: str | None = None) -> plt.Figure:
+                  suptitle: str | None = None, overlay: bool = True) -> plt.Figure:
     """Images in the first row, then one row per entry of ``rows`` (heatmaps in [0, 1] laid
     over the images with :func:`lib.interpret.gradcam.superimpose`), the row's name on its left.
+    With ``overlay=False`` the maps are drawn on their own, viridis from 0 to 1, with a colour bar:
+    heat on a spot a few pixels wide, faint when laid over the image, stands out.
     A single image is laid out in one row instead: the image, then each map under its name."""
     from lib.interpret.gradcam import superimpose
 
@@ -243,7 +245,10 @@ def show_heatmaps(images: np.ndarray, rows: dict[str, np.ndarray], titles: list[
         axes[0, column].imshow(np.asarray(image).astype("uint8"))
         axes[0, column].set_title(title, fontsize=8)
         for row, heatmaps in enumerate(rows.values(), start=1):
-            axes[row, column].imshow(superimpose(image, heatmaps[column]))
+            if overlay:
+                axes[row, column].imshow(superimpose(image, heatmaps[column]))
+            else:
+                shown = axes[row, column].imshow(heatmaps[column], cmap="viridis", vmin=0, vmax=1)
     for axis in axes.flat:
         axis.set_xticks([])
         axis.set_yticks([])
@@ -252,6 +257,8 @@ def show_heatmaps(images: np.ndarray, rows: dict[str, np.ndarray], titles: list[
     if suptitle:
         figure.suptitle(suptitle)
     figure.tight_layout()
+    if not overlay:
+        figure.colorbar(shown, ax=axes[1:].ravel().tolist(), shrink=0.8, label="heat (each map scaled to [0, 1])")
     return figure
 
 

@@ -16,6 +16,7 @@ def test_pointing_game_scores_the_maximum_and_the_mass_inside_the_mask():
     score = sanity.pointing_game(heatmaps, masks)  # the third map is all zero: a miss
     assert score.hits == pytest.approx(1 / 3) and score.mass_inside == pytest.approx(2 / 9)
     assert score.area == 0.25 and "pointing game 33%" in str(score)
+    assert score.blank == pytest.approx(1 / 3)
     with pytest.raises(ValueError, match="one mask"):
         sanity.pointing_game(heatmaps, masks[:2])
 
@@ -100,3 +101,14 @@ def test_top_overlap_is_one_for_the_same_map_and_near_the_fraction_for_unrelated
     assert sanity.top_overlap(maps, maps) == 1.0
     assert sanity.top_overlap(maps, rng.uniform(size=(500, 10, 10))) == pytest.approx(0.1, abs=0.02)
     assert sanity.top_overlap(maps[:, ::2, ::2], maps[:, ::2, ::2]) == 1.0, "maps of any size"
+
+
+def test_the_scores_table_gives_each_rows_share_of_blank_maps():
+    masks = np.zeros((4, 4, 4), dtype=bool)
+    masks[:, :2, :2] = True
+    heatmaps = np.zeros((4, 4, 4), dtype="float32")
+    heatmaps[0, 0, 0] = 1.0  # one map of four has any mass: three are blank
+    table = {("untrained", "block1_add"): {"head": sanity.pointing_game(heatmaps, masks)}}
+    header, uniform_row, row = sanity.format_scores(table, {"head": 0.25})
+    assert header.split()[-2:] == ["blank", "maps"] and uniform_row.split()[-1] == "0%"
+    assert row.split()[-1] == "75%" and "25% /" in row

@@ -49,6 +49,15 @@ def test_heatmap_rows_lie_over_their_images():
     assert [a.get_title() for a in figure.axes[:2]] == ["cat", "dog"] and figure.axes[2].get_ylabel() == "Grad-CAM"
 
 
+def test_maps_drawn_on_their_own_keep_their_values_and_get_a_colour_bar():
+    heat = np.zeros((2, 4, 4))
+    heat[:, 0, 0] = 1.0  # a one-cell spot, as a mark in a corner gives
+    figure = plots.show_heatmaps(np.full((2, 8, 8, 3), 100, dtype=np.uint8), {"marked": heat}, ["a", "b"],
+                                 overlay=False)
+    assert np.array_equal(figure.axes[2].get_images()[0].get_array(), heat[0])
+    assert figure.axes[-1].get_ylabel().startswith("heat")
+
+
 def test_one_image_and_its_maps_lie_in_one_row_under_the_maps_names():
     figure = plots.show_heatmaps(np.full((1, 8, 8, 3), 100, dtype=np.uint8),
                                  {"dog map": np.ones((1, 4, 4)), "cat map": np.zeros((1, 4, 4))}, ["Chelsea"])

@@ -33,6 +33,7 @@ class PointingScore:
     hits: float
     mass_inside: float
     area: float
+    blank: float = 0.0  # share of the heatmaps that are all zero: each a miss with no mass anywhere
 
     def __str__(self) -> str:
         return (f"pointing game {self.hits:.0%}, heatmap mass inside {self.mass_inside:.0%} "
@@ -66,7 +67,8 @@ def pointing_game(heatmaps: np.ndarray, masks: np.ndarray) -> PointingScore:
             continue
         hits.append(bool(mask.flat[int(np.argmax(heat))]))
         mass.append(float(heat[mask].sum()) / total)
-    return PointingScore(float(np.mean(hits)), float(np.mean(mass)), float(masks.mean()))
+    blank = float(np.mean([heat.sum() <= 0 for heat in upsampled]))
+    return PointingScore(float(np.mean(hits)), float(np.mean(mass)), float(masks.mean()), blank)
 
 
 def part_scores(heatmaps: np.ndarray, part_masks: np.ndarray,
@@ -123,13 +125,16 @@ def explanation_scores(
 
 def format_scores(table: dict[tuple[str, str], dict[str, PointingScore]], uniform: dict[str, float]) -> list[str]:
     """The rows of :func:`explanation_scores` as text: per part, the heatmap mass and the pointing
-    game's hits (mass / hits), with the uniform map's score first."""
+    game's hits (mass / hits), with the uniform map's score first; last, the share of blank (all
+    zero) maps, which put no mass on any part."""
     parts = list(uniform)
-    lines = [f"{'':>30}" + "".join(f"{part:>13}" for part in parts),
-             f"{'uniform map':>30}" + "".join(f"{uniform[p]:>6.0%} /{uniform[p]:>4.0%}" for p in parts)]
+    lines = [f"{'':>30}" + "".join(f"{part:>13}" for part in parts) + f"{'blank maps':>12}",
+             f"{'uniform map':>30}" + "".join(f"{uniform[p]:>6.0%} /{uniform[p]:>4.0%}" for p in parts)
+             + f"{0:>12.0%}"]
     for (name, method), scores in table.items():
         lines.append(f"{name + ', ' + method:>30}"
-                     + "".join(f"{scores[p].mass_inside:>6.0%} /{scores[p].hits:>4.0%}" for p in parts))
+                     + "".join(f"{scores[p].mass_inside:>6.0%} /{scores[p].hits:>4.0%}" for p in parts)
+                     + f"{scores[parts[0]].blank:>12.0%}")
     return lines
 
 
