@@ -16,6 +16,7 @@ written for the calibrated run, and the student is told where this run differs.
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -121,11 +122,19 @@ def _momentum(m):
     return m["momentum_099"] <= 0.60 and m["momentum_09"] >= m["momentum_099"] + 0.15
 
 
+def difference_noise(first: float, second: float, images: int) -> float:
+    """The standard error of the difference of two accuracies, each measured on ``images`` images:
+    how far apart two classifiers' scores may land by the luck of the test split alone (counting
+    the two as independent, which a classifier near chance and a trained one nearly are)."""
+    return math.sqrt((first * (1 - first) + second * (1 - second)) / images)
+
+
 @claim("ch0.shape_beats_colour", 0,
-       "A convnet trained for three epochs beats the best colour-only classifier by at least 15 points on the "
-       "test split.")
-def _shape_beats_colour(m):
-    return m["convnet"] >= m["colour"] + 0.15
+       "A convnet trained for three epochs beats the best colour-only classifier on the test split by more than "
+       "{standard_errors:g} standard errors of the difference: more than the luck of the test split explains.",
+       standard_errors=2)
+def _shape_beats_colour(m, standard_errors):
+    return m["convnet"] - m["colour"] > standard_errors * difference_noise(m["convnet"], m["colour"], m["test_images"])
 
 
 @claim("ch0.control_catches_a_tint", 0,
