@@ -68,3 +68,15 @@ def test_with_a_claims_log_every_check_is_recorded_and_none_stops_the_run(demo_c
     assert [json.loads(line) for line in log.read_text().splitlines()] == [
         {"claim": demo_claim, "upheld": False, "measured": "accuracy = 40.0%"},
         {"claim": demo_claim, "upheld": True, "measured": "accuracy = 90.0%"}]
+
+
+def test_the_convnet_must_beat_colour_by_more_than_the_test_splits_luck():
+    # Two accuracies of 50% on 400 images: each varies by 2.5 points, their difference by 3.5.
+    assert claims.difference_noise(0.5, 0.5, 400) == pytest.approx(0.0354, abs=1e-4)
+    noise = claims.difference_noise(0.60, 0.50, 400)
+    allowed = claims.bound("ch0.shape_beats_colour", "standard_errors") * noise
+    assert claims.holds("ch0.shape_beats_colour", convnet=0.60, colour=0.50, test_images=400) == (0.10 > allowed)
+    assert not claims.holds("ch0.shape_beats_colour", convnet=0.55, colour=0.50, test_images=400)
+    assert claims.holds("ch0.shape_beats_colour", convnet=0.665, colour=0.553, test_images=400)
+    # The same gap on a tenth of the images is within luck.
+    assert not claims.holds("ch0.shape_beats_colour", convnet=0.665, colour=0.553, test_images=40)
