@@ -58,17 +58,17 @@ def pointing_game(heatmaps: np.ndarray, masks: np.ndarray) -> PointingScore:
     if masks.ndim != 3 or len(masks) != len(heatmaps):
         raise ValueError(f"Need one mask (height, width) per heatmap: {len(heatmaps)} heatmaps, masks {masks.shape}.")
     upsampled = _at_mask_size(heatmaps, masks.shape[1:])
-    hits, mass = [], []
+    hits, mass, blank = [], [], []
     for heat, mask in zip(upsampled, masks):
         total = float(heat.sum())
-        if total <= 0:
+        blank.append(total <= 0)
+        if blank[-1]:
             hits.append(False)
             mass.append(0.0)
             continue
         hits.append(bool(mask.flat[int(np.argmax(heat))]))
         mass.append(float(heat[mask].sum()) / total)
-    blank = float(np.mean([heat.sum() <= 0 for heat in upsampled]))
-    return PointingScore(float(np.mean(hits)), float(np.mean(mass)), float(masks.mean()), blank)
+    return PointingScore(float(np.mean(hits)), float(np.mean(mass)), float(masks.mean()), float(np.mean(blank)))
 
 
 def part_scores(heatmaps: np.ndarray, part_masks: np.ndarray,
